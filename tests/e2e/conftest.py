@@ -1,0 +1,97 @@
+"""Fixtures for the end-to-end tests: a real control plane from `scripts/testenv`.
+
+`cluster` (session) starts etcd, kube-apiserver and kube-controller-manager on 127.0.0.1
+and stops them, by process id, when the session ends, whether tests passed or not (and a
+watchdog stops them if pytest dies without tearing down). With $LMFCHART_TESTENV_DIR set,
+a control plane already running there (`eval "$(scripts/testenv up)"`) is reused and left
+running.
+
+Where a prerequisite is missing (Go for the first build, the cryptography package) the
+tests are skipped with the reason; with CI=true that is an error instead.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from tests.support.binaries import kubectl
+
+from .cluster import EXIT_MISSING_PREREQUISITE, Cluster, describe, testenv
+
+
+def _unavailable(reason: str) -> None:
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(f"CI=true and the e2e test environment is unavailable: {reason}",
+                    pytrace=False)
+    pytest.skip(f"e2e test environment unavailable: {reason}")
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
+    """A running control plane; KUBECONFIG for it in `cluster.kubeconfig`."""
+    explicit = os.environ.get("LMFCHART_TESTENV_DIR")
+    state_dir = Path(explicit) if explicit else tmp_path_factory.mktemp("testenv")
+    result = testenv("up", "--json", f"--state-dir={state_dir}", f"--owner-pid={os.getpid()}")
+    if result.returncode == EXIT_MISSING_PREREQUISITE:
+        _unavailable(result.stderr.strip())
+    if result.returncode != 0:
+        pytest.fail(f"scripts/testenv up failed (status {result.returncode}):\n"
+                    f"{result.stderr}", pytrace=False)
+    info = describe(result)
+    try:
+        yield Cluster(
+            state_dir=Path(info["state_dir"]),
+            kubeconfig=Path(info["kubeconfig"]),
+            server=info["server"],
+            kubernetes_version=info["kubernetes_version"],
+            kubectl_path=kubectl(),
+            reused=info["reused"],
+        )
+    finally:
+        if not info["reused"]:
+            # Keep logs and data in pytest's temporary folder for a post-mortem.
+            stopped = testenv("down", "--keep-files", f"--state-dir={state_dir}")
+            assert stopped.returncode == 0, stopped.stderr
+
+
+@pytest.fixture(scope="session")
+def api_client(cluster: Cluster) -> Iterator[Any]:
+    """A `kubernetes.client.ApiClient` with the admin credential; closed at the end."""
+    from kubernetes import config  # noqa: PLC0415
+
+    client = config.new_client_from_config(config_file=str(cluster.kubeconfig))
+    with client:
+        yield client
+
+
+@pytest.fixture(scope="session")
+def dynamic_client(api_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """A `kubernetes.dynamic.DynamicClient` (server-side apply), discovery cached per run."""
+    from kubernetes.dynamic import DynamicClient  # noqa: PLC0415
+
+    cache = tmp_path_factory.mktemp("discovery") / "cache.json"
+    return DynamicClient(api_client, cache_file=str(cache))
+
+
+@pytest.fixture
+def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
+    """A fresh namespace for one test, deleted afterwards (without waiting)."""
+    from kubernetes import client  # noqa: PLC0415
+
+    core = client.CoreV1Api(api_client)
+    stem = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40]
+    name = f"e2e-{stem.strip('-')}-{uuid.uuid4().hex[:6]}"
+    core.create_namespace({"metadata": {"name": name}})
+    try:
+        yield name
+    finally:
+        try:
+            core.delete_namespace(name)
+        except client.ApiException as error:
+            if error.status != 404:
+                raise
