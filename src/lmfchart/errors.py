@@ -1,0 +1,81 @@
+"""One error root for every failure a user can see; only the CLI turns them into exit codes."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One problem with the user's input, located as precisely as we know."""
+
+    message: str
+    file: str | None = None
+    line: int | None = None
+    key_path: str | None = None
+
+    def where(self) -> str:
+        place = self.file or "<values>"
+        if self.line is not None:
+            place += f":{self.line}"
+        return place
+
+    def render(self) -> str:
+        key = f" {self.key_path}:" if self.key_path else ""
+        return f"{self.where()}:{key} {self.message}"
+
+    def as_dict(self) -> dict[str, object]:
+        return {
+            "file": self.file,
+            "line": self.line,
+            "key": self.key_path,
+            "message": self.message,
+        }
+
+
+class LmfchartError(Exception):
+    """Root of every error lmfchart reports to a user."""
+
+    exit_code = 1
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class UsageError(LmfchartError):
+    """The command line itself is wrong (bad flag value, bad --set syntax, bad release name)."""
+
+    exit_code = 2
+
+
+class InputError(LmfchartError):
+    """One or more problems in the values the user gave; each one is located."""
+
+    def __init__(self, issues: Sequence[Issue]) -> None:
+        self.issues = tuple(issues)
+        super().__init__("\n".join(issue.render() for issue in self.issues))
+
+    @classmethod
+    def single(
+        cls,
+        message: str,
+        *,
+        file: str | None = None,
+        line: int | None = None,
+        key_path: str | None = None,
+    ) -> InputError:
+        return cls([Issue(message, file=file, line=line, key_path=key_path)])
+
+
+class OutputError(LmfchartError):
+    """The chart could not be written where the user asked."""
+
+
+class TemplateError(LmfchartError):
+    """A bug in lmfchart's own templates: names the template so it can be fixed."""
+
+
+def join_issues(errors: Iterable[InputError]) -> InputError:
+    return InputError([issue for error in errors for issue in error.issues])

@@ -1,0 +1,113 @@
+"""Checks for the string formats Kubernetes and container registries accept.
+
+Each check returns None when the text is fine, or a message saying what was expected.
+The same patterns go into values.schema.json so Helm users get the same checks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+
+DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+HOST = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
+QUANTITY = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
+IMAGE_REPOSITORY = (
+    r"^([a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]+)?/)?"
+    r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$"
+)
+# Tags double as the app.kubernetes.io/version label, so they must also be label values.
+IMAGE_TAG = r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$"
+IMAGE_DIGEST = r"^(sha256:[a-f0-9]{64})?$"
+ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+ABSOLUTE_PATH = r"^/"
+LABEL_NAME = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"
+LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
+HTTP_URL = r"^(https?://[^\s]+)?$"
+PROXY_URL = r"^((https?|socks5h?)://[^\s]+)?$"
+HTTP_PATH = r"^/[^\s]*$"
+
+SEED_PLACEHOLDER = "<replaced-ingress-nginx-ip>"
+_NOT_YAML_SAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+
+
+def _regex_check(pattern: str, expected: str, max_length: int | None = None) -> Callable[[str], str | None]:
+    compiled = re.compile(pattern)
+
+    def check(text: str) -> str | None:
+        if max_length is not None and len(text) > max_length:
+            return f"{expected}; at most {max_length} characters, got {len(text)}"
+        if not compiled.match(text):
+            return f"{expected}, got {text!r}"
+        return None
+
+    return check
+
+
+dns_label = _regex_check(
+    DNS_LABEL, "expected a DNS-1123 label (lowercase letters, digits and '-', "
+    "starting and ending with a letter or digit)", 63
+)
+dns_subdomain = _regex_check(
+    DNS_SUBDOMAIN, "expected a DNS-1123 subdomain (lowercase labels of letters, digits and "
+    "'-', separated by '.')", 253
+)
+quantity = _regex_check(QUANTITY, "expected a non-negative Kubernetes quantity such as 500m, 4, 16Gi")
+image_repository = _regex_check(
+    IMAGE_REPOSITORY, "expected an image repository such as hiyouga/llamafactory or "
+    "registry.example.com:5000/team/llamafactory", 255
+)
+image_tag = _regex_check(
+    IMAGE_TAG, "expected an image tag of letters, digits, '_', '.' and '-', starting and "
+    "ending with a letter or digit (it is also the app.kubernetes.io/version label)", 63
+)
+image_digest = _regex_check(IMAGE_DIGEST, "expected an image digest sha256:<64 hex digits> or ''")
+env_name = _regex_check(ENV_NAME, "expected an environment variable name such as HF_HOME")
+label_value = _regex_check(LABEL_VALUE, "expected a label value (letters, digits, '-', '_', '.')", 63)
+http_url = _regex_check(HTTP_URL, "expected an http(s):// URL or ''")
+proxy_url = _regex_check(PROXY_URL, "expected a proxy URL (http://, https://, socks5://) or ''")
+http_path = _regex_check(HTTP_PATH, "expected an HTTP path starting with '/'")
+
+
+def host(text: str) -> str | None:
+    if SEED_PLACEHOLDER in text:
+        return (
+            f"still contains the seed's placeholder {SEED_PLACEHOLDER!r}: replace it with your "
+            "ingress controller's address, e.g. 172.18.0.2.nip.io"
+        )
+    return _host_check(text)
+
+
+_host_check = _regex_check(
+    HOST, "expected a DNS host name (lowercase letters, digits, '-' and '.'; "
+    "optionally starting with '*.')", 253
+)
+
+
+def absolute_path(text: str) -> str | None:
+    if not text.startswith("/"):
+        return f"expected an absolute path starting with '/', got {text!r}"
+    if ".." in text.split("/"):
+        return f"expected a path without '..' components, got {text!r}"
+    return None
+
+
+def label_key(text: str) -> str | None:
+    prefix, _, name = text.rpartition("/")
+    if prefix and dns_subdomain(prefix):
+        return f"expected a label key PREFIX/NAME with a DNS subdomain prefix, got {text!r}"
+    if not re.match(LABEL_NAME, name):
+        return f"expected a label key (name of at most 63 letters, digits, '-', '_', '.'), got {text!r}"
+    return None
+
+
+def yaml_unsafe_character(text: str) -> str | None:
+    """Control characters have no place in Kubernetes values and YAML cannot carry them."""
+    found = _NOT_YAML_SAFE.search(text)
+    if found is None:
+        return None
+    return (
+        f"contains the control character U+{ord(found.group()):04X} at position "
+        f"{found.start()}; only printable text, tabs and newlines are allowed"
+    )

@@ -1,0 +1,95 @@
+"""Check rendered objects against the official Kubernetes OpenAPI schemas, offline.
+
+The schemas come from the kubernetes-validate package (JSON Schema converted from each
+Kubernetes release's OpenAPI document, with a strict variant that rejects unknown fields).
+Its own `validate()` rebuilds the validator on every call; here one validator per
+(version, apiVersion, kind) is built once and reused, which keeps `validate` fast for
+hundreds of files.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import re
+from dataclasses import dataclass
+from importlib import resources
+from typing import Any
+
+from lmfchart.errors import UsageError
+from lmfchart.keypath import format_path
+
+_PACKAGE = "kubernetes_validate"
+_SCHEMA_ROOT = "kubernetes-json-schema"
+
+
+@dataclass(frozen=True)
+class SchemaProblem:
+    kind: str
+    name: str
+    path: tuple[str | int, ...]
+    message: str
+
+    def render(self) -> str:
+        where = format_path(self.path) if self.path else "(object)"
+        return f"{self.kind}/{self.name} {where}: {self.message}"
+
+
+@functools.cache
+def available_versions() -> tuple[str, ...]:
+    root = resources.files(_PACKAGE) / _SCHEMA_ROOT
+    found = set()
+    for entry in root.iterdir():
+        match = re.match(r"^v(\d+)\.(\d+)\.\d+-local-strict$", entry.name)
+        if match:
+            found.add((int(match[1]), int(match[2])))
+    return tuple(f"{a}.{b}" for a, b in sorted(found))
+
+
+def default_version() -> str:
+    return available_versions()[-1]
+
+
+def _schema_dir(version: str) -> str:
+    if version not in available_versions():
+        known = ", ".join(available_versions())
+        raise UsageError(f"--kube-version {version!r}: not one of the known versions ({known})")
+    root = resources.files(_PACKAGE) / _SCHEMA_ROOT
+    matches = sorted(e.name for e in root.iterdir()
+                     if e.name.startswith(f"v{version}.") and e.name.endswith("-local-strict"))
+    return matches[-1]
+
+
+@functools.cache
+def _definitions(version: str) -> Any:
+    folder = resources.files(_PACKAGE) / _SCHEMA_ROOT / _schema_dir(version)
+    return json.loads((folder / "_definitions.json").read_text())
+
+
+@functools.cache
+def _validator(version: str, api_version: str, kind: str) -> Any:
+    import jsonschema
+    from referencing import Registry, Resource
+
+    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
+    folder = resources.files(_PACKAGE) / _SCHEMA_ROOT / _schema_dir(version)
+    document = folder / f"{kind.lower()}-{group_version}.json"
+    if not document.is_file():
+        return None
+    schema = json.loads(document.read_text())
+    # Both documents carry their own $id; refs point from one to the other.
+    registry: Registry[Any] = Resource.from_contents(_definitions(version)) @ Registry()
+    return jsonschema.Draft202012Validator(schema, registry=registry)
+
+
+def check_object(obj: dict[str, Any], version: str) -> list[SchemaProblem]:
+    kind = str(obj.get("kind", "?"))
+    name = str((obj.get("metadata") or {}).get("name", "?"))
+    validator = _validator(version, str(obj.get("apiVersion", "")), kind)
+    if validator is None:
+        return [SchemaProblem(kind, name, (), f"no schema for {obj.get('apiVersion')} {kind} "
+                              f"in Kubernetes {version}")]
+    problems = []
+    for error in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.path))):
+        problems.append(SchemaProblem(kind, name, tuple(error.absolute_path), error.message))
+    return problems

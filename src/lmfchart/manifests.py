@@ -1,0 +1,63 @@
+"""The exact objects a release applies: the chart's templates evaluated for real values."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from lmfchart import __version__, formats
+from lmfchart.dialect import Scope
+from lmfchart.engine import manifest_templates, render_concrete
+from lmfchart.errors import TemplateError, UsageError
+from lmfchart.values import Values
+from lmfchart.yamlemit import dump
+from lmfchart.yamlio import read_rendered
+
+DEFAULT_RELEASE = "lmf"
+DEFAULT_NAMESPACE = "default"
+# Helm's own limit: release names become parts of object names and label values.
+MAX_RELEASE_NAME = 53
+
+
+def check_release(release: str, namespace: str) -> None:
+    problem = formats.dns_label(release)
+    if problem or len(release) > MAX_RELEASE_NAME:
+        raise UsageError(
+            f"release name {release!r}: {problem or ''} "
+            f"(at most {MAX_RELEASE_NAME} characters, like Helm)".replace("  ", " ")
+        )
+    problem = formats.dns_label(namespace)
+    if problem:
+        raise UsageError(f"namespace {namespace!r}: {problem}")
+
+
+def render_objects(values: Values, *, release: str, namespace: str) -> list[dict[str, Any]]:
+    """Every object of the release, in template order."""
+    check_release(release, namespace)
+    scope = Scope(
+        values=values.model_dump(mode="json"),
+        release_name=release,
+        namespace=namespace,
+        chart_version=__version__,
+    )
+    objects: list[dict[str, Any]] = []
+    for name in manifest_templates():
+        text = render_concrete(name, scope)
+        try:
+            documents = read_rendered(text)
+        except yaml.YAMLError as e:
+            raise TemplateError(f"template {name} rendered invalid YAML: {e}") from e
+        objects += [doc for doc in documents if doc]
+    return objects
+
+
+def render_notes(values: Values, *, release: str, namespace: str) -> str:
+    from lmfchart.engine import render_concrete as render
+
+    scope = Scope(values.model_dump(mode="json"), release, namespace, __version__)
+    return render("NOTES.txt.j2", scope)
+
+
+def to_yaml_stream(objects: list[dict[str, Any]]) -> str:
+    return "".join("---\n" + dump(obj) for obj in objects)

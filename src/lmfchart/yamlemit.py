@@ -1,0 +1,82 @@
+"""Block YAML whose scalars are always unambiguous.
+
+Strings are plain only when they cannot be read as anything else; the rest are written
+as JSON (double-quoted YAML), so `yes`, `0777`, `1e3` or `{{` can never
+be read as anything else by PyYAML, Helm or kubectl; keys are quoted unless plainly safe.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+from typing import Any
+
+_PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
+_PLAIN_STRING = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@+-]*(:[A-Za-z0-9_./@+-]+)*$")
+# Words YAML 1.1 readers (PyYAML, Helm's go-yaml) turn into booleans or null.
+_RESERVED_PLAIN = {
+    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
+}
+
+
+def scalar(value: Any) -> str:
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError("cannot write a non-finite number")
+        return str(int(value)) if value.is_integer() else repr(value)
+    if isinstance(value, str):
+        if _PLAIN_STRING.match(value) and value.lower() not in _RESERVED_PLAIN:
+            return value
+        return json.dumps(value, ensure_ascii=False)
+    raise TypeError(f"cannot write {type(value).__name__} as YAML")
+
+
+def key(name: str) -> str:
+    if _PLAIN_KEY.match(name) and name.lower() not in _RESERVED_PLAIN:
+        return name
+    return json.dumps(name, ensure_ascii=False)
+
+
+def dump(data: Any, indent: int = 0) -> str:
+    """A YAML document for `data` (a mapping or list), ending in a newline."""
+    return "\n".join(_lines(data, indent)) + "\n"
+
+
+def _lines(data: Any, indent: int) -> list[str]:
+    pad = " " * indent
+    lines: list[str] = []
+    if isinstance(data, dict):
+        if not data:
+            return [pad + "{}"]
+        for name, value in data.items():
+            lines += _entry(pad + key(name) + ":", value, indent)
+        return lines
+    if isinstance(data, list):
+        if not data:
+            return [pad + "[]"]
+        for item in data:
+            if isinstance(item, dict) and item:
+                nested = _lines(item, indent + 2)
+                lines.append(pad + "- " + nested[0][indent + 2:])
+                lines += nested[1:]
+            else:
+                lines += _entry(pad + "-", item, indent)
+        return lines
+    return [pad + scalar(data)]
+
+
+def _entry(head: str, value: Any, indent: int) -> list[str]:
+    if isinstance(value, dict) and value:
+        return [head, *_lines(value, indent + 2)]
+    if isinstance(value, list) and value:
+        return [head, *_lines(value, indent + 2)]
+    if isinstance(value, dict | list):
+        return [head + (" {}" if isinstance(value, dict) else " []")]
+    return [head + " " + scalar(value)]

@@ -1,0 +1,216 @@
+"""Read values files strictly: one mapping, no duplicate keys, line numbers for every key.
+
+The loader follows Helm's YAML 1.1 reading where PyYAML differs (dates stay strings,
+`1e3` is a number, boolean keys become "true"/"false"), so a values file means the same
+thing to lmfchart as to `helm -f`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import yaml
+from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
+
+from lmfchart.errors import InputError
+from lmfchart.keypath import KeyPath, format_path
+
+# A Helm release record is capped at 1 MiB, so a larger values file can never be installed.
+MAX_FILE_BYTES = 1024 * 1024
+# Guards against alias bombs ("billion laughs"): aliases share nodes that we would expand.
+MAX_NODES = 100_000
+
+_GO_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)$")
+
+
+class _HelmLikeLoader(yaml.SafeLoader):
+    """SafeLoader without the timestamp resolver, plus Go's exponent floats."""
+
+
+_HelmLikeLoader.yaml_implicit_resolvers = {
+    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
+}
+_HelmLikeLoader.add_implicit_resolver(
+    "tag:yaml.org,2002:float", _GO_FLOAT, list("-+0123456789.")
+)
+
+
+@dataclass
+class LoadedValues:
+    """A values document and where each key came from."""
+
+    data: dict[str, Any]
+    source: str
+    lines: dict[KeyPath, int] = field(default_factory=dict)
+
+
+def _key_to_string(key: object) -> str:
+    if isinstance(key, str):
+        return key
+    if isinstance(key, bool):
+        return "true" if key else "false"
+    if key is None:
+        return "null"
+    if isinstance(key, float) and key.is_integer():
+        return str(int(key))
+    return str(key)
+
+
+class _Builder:
+    def __init__(self, loader: _HelmLikeLoader, source: str) -> None:
+        self.loader = loader
+        self.source = source
+        self.lines: dict[KeyPath, int] = {}
+        self.budget = MAX_NODES
+
+    def fail(self, message: str, node: Node, path: KeyPath) -> InputError:
+        return InputError.single(
+            message,
+            file=self.source,
+            line=node.start_mark.line + 1,
+            key_path=format_path(path) if path else None,
+        )
+
+    def build(self, node: Node, path: KeyPath) -> Any:
+        self.budget -= 1
+        if self.budget < 0:
+            raise self.fail(
+                f"more than {MAX_NODES} YAML nodes (alias expansion?); refusing to expand",
+                node,
+                path,
+            )
+        if isinstance(node, MappingNode):
+            return self.build_mapping(node, path)
+        if isinstance(node, SequenceNode):
+            items = []
+            for index, item in enumerate(node.value):
+                child = (*path, index)
+                self.lines[child] = item.start_mark.line + 1
+                items.append(self.build(item, child))
+            return items
+        assert isinstance(node, ScalarNode)
+        value = self.loader.construct_object(node, deep=True)
+        if isinstance(value, bytes | set) or not isinstance(
+            value, str | int | float | bool | type(None)
+        ):
+            raise self.fail(
+                f"unsupported YAML type {node.tag!r}: expected a string, number, "
+                "boolean, null, list or mapping",
+                node,
+                path,
+            )
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail("expected a finite number, not NaN or infinity", node, path)
+        return value
+
+    def build_mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
+        self.loader.flatten_mapping(node)
+        out: dict[str, Any] = {}
+        for key_node, value_node in node.value:
+            if not isinstance(key_node, ScalarNode):
+                raise self.fail("a mapping key must be a plain scalar", key_node, path)
+            key = _key_to_string(self.loader.construct_object(key_node))
+            child = (*path, key)
+            if key in out:
+                first = self.lines.get(child)
+                raise self.fail(
+                    f"duplicate key {key!r} (first defined on line {first})", key_node, child
+                )
+            self.lines[child] = key_node.start_mark.line + 1
+            out[key] = self.build(value_node, child)
+        return out
+
+
+def parse_values(text: str, *, source: str) -> LoadedValues:
+    """Parse one YAML document that must be a mapping (empty means no values)."""
+    loader = _HelmLikeLoader(text)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.composer.ComposerError as e:
+            if "expected a single document" in str(e):
+                line = e.problem_mark.line + 1 if e.problem_mark else None
+                raise InputError.single(
+                    "expected a single YAML document, found more than one ('---')",
+                    file=source,
+                    line=line,
+                ) from e
+            raise
+        if node is None:
+            return LoadedValues({}, source)
+        builder = _Builder(loader, source)
+        if isinstance(node, ScalarNode) and loader.construct_object(node) is None:
+            return LoadedValues({}, source)
+        if not isinstance(node, MappingNode):
+            raise builder.fail(
+                f"expected a mapping of values at the top level, found {_kind(node)}", node, ()
+            )
+        data = builder.build_mapping(node, ())
+        return LoadedValues(data, source, builder.lines)
+    except yaml.MarkedYAMLError as e:
+        mark = e.problem_mark or e.context_mark
+        line = mark.line + 1 if mark else None
+        problem = e.problem or str(e)
+        raise InputError.single(f"invalid YAML: {problem}", file=source, line=line) from e
+    except yaml.YAMLError as e:
+        raise InputError.single(f"invalid YAML: {e}", file=source) from e
+    finally:
+        loader.dispose()
+
+
+def _kind(node: Node) -> str:
+    if isinstance(node, SequenceNode):
+        return "a list"
+    return f"the scalar {node.value!r}" if isinstance(node, ScalarNode) else "something else"
+
+
+def _decode(raw: bytes, source: str) -> str:
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as e:
+        line = raw[: e.start].count(b"\n") + 1
+        raise InputError.single(
+            f"not UTF-8 text: byte 0x{raw[e.start]:02x} at offset {e.start} cannot be decoded",
+            file=source,
+            line=line,
+        ) from e
+
+
+def read_values_file(path: str) -> LoadedValues:
+    """Read and parse a values file named on the command line (`-` is standard input)."""
+    if path == "-":
+        import sys
+
+        raw = sys.stdin.buffer.read(MAX_FILE_BYTES + 1)
+        source = "<stdin>"
+    else:
+        source = path
+        file = Path(path)
+        try:
+            if file.is_dir():
+                raise InputError.single("is a directory, expected a values file", file=source)
+            with file.open("rb") as handle:
+                raw = handle.read(MAX_FILE_BYTES + 1)
+        except FileNotFoundError as e:
+            raise InputError.single("file not found", file=source) from e
+        except PermissionError as e:
+            raise InputError.single("permission denied: cannot read the file", file=source) from e
+        except OSError as e:
+            raise InputError.single(f"cannot read the file: {e.strerror}", file=source) from e
+    if len(raw) > MAX_FILE_BYTES:
+        raise InputError.single(
+            f"file is larger than {MAX_FILE_BYTES // 1024} KiB; a Helm release record "
+            "cannot hold that much, so it cannot be a real values file",
+            file=source,
+        )
+    return parse_values(_decode(raw, source), source=source)
+
+
+def read_rendered(text: str) -> list[Any]:
+    """Parse rendered manifests the way Helm and the API server read them."""
+    return list(yaml.load_all(text, Loader=_HelmLikeLoader))  # noqa: S506 (a SafeLoader)
