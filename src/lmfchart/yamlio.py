@@ -23,6 +23,10 @@ from lmfchart.keypath import KeyPath, format_path
 MAX_FILE_BYTES = 1024 * 1024
 # Guards against alias bombs ("billion laughs"): aliases share nodes that we would expand.
 MAX_NODES = 100_000
+# Real values nest a dozen levels at most; deeper means a mistake or an attack.
+MAX_DEPTH = 64
+_SCALAR_TYPES = (str, int, float, bool, type(None))
+_COLLECTION_TAGS = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
 
 _GO_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)$")
 
@@ -67,6 +71,7 @@ class _Builder:
         self.source = source
         self.lines: dict[KeyPath, int] = {}
         self.budget = MAX_NODES
+        self.open: list[Node] = []
 
     def fail(self, message: str, node: Node, path: KeyPath) -> InputError:
         return InputError.single(
@@ -84,29 +89,43 @@ class _Builder:
                 node,
                 path,
             )
-        if isinstance(node, MappingNode):
-            return self.build_mapping(node, path)
-        if isinstance(node, SequenceNode):
-            items = []
-            for index, item in enumerate(node.value):
-                child = (*path, index)
-                self.lines[child] = item.start_mark.line + 1
-                items.append(self.build(item, child))
-            return items
+        if isinstance(node, MappingNode | SequenceNode):
+            if node.tag != _COLLECTION_TAGS[type(node)]:
+                raise self.unsupported(node, path)
+            if any(node is ancestor for ancestor in self.open):
+                raise self.fail("a YAML alias refers to a node that contains it", node, path)
+            if len(self.open) >= MAX_DEPTH:
+                raise self.fail(f"values nest deeper than {MAX_DEPTH} levels", node, path)
+            self.open.append(node)
+            try:
+                return self.build_collection(node, path)
+            finally:
+                self.open.pop()
         assert isinstance(node, ScalarNode)
         value = self.loader.construct_object(node, deep=True)
-        if isinstance(value, bytes | set) or not isinstance(
-            value, str | int | float | bool | type(None)
-        ):
-            raise self.fail(
-                f"unsupported YAML type {node.tag!r}: expected a string, number, "
-                "boolean, null, list or mapping",
-                node,
-                path,
-            )
+        if not isinstance(value, _SCALAR_TYPES):
+            raise self.unsupported(node, path)
         if isinstance(value, float) and not math.isfinite(value):
             raise self.fail("expected a finite number, not NaN or infinity", node, path)
         return value
+
+    def unsupported(self, node: Node, path: KeyPath) -> InputError:
+        return self.fail(
+            f"unsupported YAML type {node.tag!r}: expected a string, number, "
+            "boolean, null, list or mapping",
+            node,
+            path,
+        )
+
+    def build_collection(self, node: MappingNode | SequenceNode, path: KeyPath) -> Any:
+        if isinstance(node, MappingNode):
+            return self.build_mapping(node, path)
+        items = []
+        for index, item in enumerate(node.value):
+            child = (*path, index)
+            self.lines[child] = item.start_mark.line + 1
+            items.append(self.build(item, child))
+        return items
 
     def build_mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
         self.loader.flatten_mapping(node)
@@ -114,7 +133,10 @@ class _Builder:
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 raise self.fail("a mapping key must be a plain scalar", key_node, path)
-            key = _key_to_string(self.loader.construct_object(key_node))
+            raw_key = self.loader.construct_object(key_node)
+            if not isinstance(raw_key, _SCALAR_TYPES):
+                raise self.unsupported(key_node, path)
+            key = _key_to_string(raw_key)
             child = (*path, key)
             if key in out:
                 first = self.lines.get(child)
@@ -150,8 +172,13 @@ def parse_values(text: str, *, source: str) -> LoadedValues:
             raise builder.fail(
                 f"expected a mapping of values at the top level, found {_kind(node)}", node, ()
             )
-        data = builder.build_mapping(node, ())
+        data = builder.build(node, ())
         return LoadedValues(data, source, builder.lines)
+    except RecursionError as e:
+        # PyYAML composes nested collections recursively, before our depth check can run.
+        raise InputError.single(
+            f"values nest deeper than {MAX_DEPTH} levels", file=source, line=loader.line + 1
+        ) from e
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
         line = mark.line + 1 if mark else None

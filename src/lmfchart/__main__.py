@@ -1,0 +1,3 @@
+from lmfchart.cli import main
+
+main()

@@ -1,0 +1,153 @@
+"""Generated values, hostile strings included, render the same objects through helm and
+lmfchart, and every string stays inside its own value."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from lmfchart import kubeschema
+from lmfchart.errors import InputError
+from tests.support.charts import by_identity, helm_objects, lmf_objects, render_chart_dir
+
+pytestmark = [pytest.mark.helm, pytest.mark.slow]
+
+HOSTILE = [
+    "\n---\napiVersion: v1\nkind: Secret\nmetadata:\n  name: injected\n",
+    "{{ .Release.Name }}", "{{- fail \"boom\" }}", "}}{{", "!!python/object:os.system",
+    "!binary", "yes", "no", "on", "0777", "1e3", "1_000", "null", "~", "2026-01-01", "&anchor",
+    "*alias", "- item", "key: value", "# comment", "'single'", '"double"', "\\", "%", "@",
+    "`", "|", ">", "\t", "  leading", "trailing  ", "", "😀 ünïcödé 中文", "<>&",
+]
+# Control characters are rejected by the model (see the bad-input tests); everything else goes.
+SAFE_CHARS = st.characters(
+    blacklist_categories=("Cs", "Cc", "Zl", "Zp", "Cn"),
+    blacklist_characters="\ufeff",
+) | st.sampled_from(["\n", "\t"])
+TEXT = st.one_of(st.sampled_from(HOSTILE), st.text(SAFE_CHARS, max_size=40))
+NAME = st.from_regex(r"[a-z][a-z0-9-]{0,20}[a-z0-9]", fullmatch=True)
+ENV_NAME = st.from_regex(r"[A-Z_][A-Z0-9_]{0,15}", fullmatch=True)
+LABEL_VALUE = st.from_regex(r"([A-Za-z0-9]([-A-Za-z0-9_.]{0,20}[A-Za-z0-9])?)?", fullmatch=True)
+QUANTITY = st.sampled_from(["1", "500m", "2Gi", "1.5", "100Mi", 3, 0.5, "1e3", "16G"])
+PATH = st.builds(lambda parts: "/" + "/".join(parts), st.lists(
+    st.text(st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp", "Cn"),
+                          blacklist_characters="/\ufeff"), min_size=1, max_size=8)
+    .filter(lambda p: p not in (".", "..")), min_size=1, max_size=3))
+
+
+def volume() -> st.SearchStrategy[dict[str, Any]]:
+    return st.one_of(
+        st.fixed_dictionaries({"type": st.just("none")}),
+        st.fixed_dictionaries({"type": st.just("emptyDir"),
+                               "sizeLimit": st.sampled_from(["", "1Gi"])}),
+        st.fixed_dictionaries({"type": st.just("hostPath"), "hostPath": PATH,
+                               "hostPathType": st.sampled_from(["Directory",
+                                                                "DirectoryOrCreate"])}),
+        st.fixed_dictionaries({"type": st.just("existingClaim"), "existingClaim": NAME}),
+        st.fixed_dictionaries({"type": st.just("pvc"), "size": QUANTITY,
+                               "storageClass": st.sampled_from(["", "fast"]),
+                               "keep": st.booleans()}),
+    )
+
+
+VALUES = st.fixed_dictionaries(
+    {},
+    optional={
+        "seedCompatibility": st.booleans(),
+        "fullnameOverride": NAME,
+        "image": st.fixed_dictionaries({}, optional={
+            "tag": st.from_regex(r"[A-Za-z0-9]([A-Za-z0-9_.-]{0,10}[A-Za-z0-9])?", fullmatch=True),
+            "pullPolicy": st.sampled_from(["Always", "IfNotPresent", "Never"]),
+            "digest": st.sampled_from(["", "sha256:" + "ab" * 32]),
+        }),
+        "command": st.lists(TEXT, min_size=1, max_size=3),
+        "args": st.lists(TEXT, max_size=3),
+        "env": st.dictionaries(ENV_NAME, TEXT, max_size=4),
+        "podAnnotations": st.dictionaries(NAME, TEXT, max_size=3),
+        "podLabels": st.dictionaries(NAME.map(lambda n: "x-" + n), LABEL_VALUE, max_size=2),
+        "nodeSelector": st.dictionaries(NAME, TEXT, max_size=2),
+        "hub": st.fixed_dictionaries({}, optional={
+            "source": st.sampled_from(["huggingface", "modelscope", "openmind"]),
+            "hfEndpoint": st.sampled_from(["", "https://hf-mirror.com"]),
+        }),
+        "proxy": st.fixed_dictionaries({}, optional={"noProxy": TEXT}),
+        "gpu": st.fixed_dictionaries({"count": st.integers(0, 8)}),
+        "resources": st.fixed_dictionaries({
+            "limits": st.dictionaries(st.sampled_from(["cpu", "memory", "ephemeral-storage"]),
+                                      st.just("64"), max_size=2),
+            "requests": st.dictionaries(st.sampled_from(["cpu", "memory"]), QUANTITY,
+                                        max_size=2),
+        }),
+        "shm": st.fixed_dictionaries({"enabled": st.booleans()}),
+        "storage": st.fixed_dictionaries({}, optional={
+            name: volume() for name in ("saves", "output", "hfCache", "modelScopeCache")
+        }),
+        "probes": st.fixed_dictionaries({"enabled": st.booleans()}),
+        "service": st.fixed_dictionaries({}, optional={
+            "port": st.integers(1, 65535),
+            "annotations": st.dictionaries(NAME, TEXT, max_size=2),
+        }),
+        "ingress": st.fixed_dictionaries({"enabled": st.booleans()}, optional={
+            "domain": st.sampled_from(["example.com", "172.18.0.2.nip.io"]),
+            "host": st.sampled_from(["", "ui.example.com", "*.apps.example.com"]),
+            "path": st.sampled_from(["/", "/llama", "/a b"]).filter(lambda p: " " not in p),
+            "annotations": st.dictionaries(NAME, TEXT, max_size=2),
+            "className": st.sampled_from(["", "nginx"]),
+        }).filter(lambda i: not i["enabled"] or i.get("domain") or i.get("host")),
+        "tolerations": st.lists(st.fixed_dictionaries({
+            "key": NAME, "operator": st.just("Exists"), "effect": st.just("NoSchedule")}),
+            max_size=2),
+    },
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(values=VALUES, release=NAME, namespace=NAME)
+def test_generated_values_render_identically(
+    values: dict[str, Any], release: str, namespace: str, helm4: Path
+) -> None:
+    document = yaml.safe_dump(values, allow_unicode=True)
+    try:
+        expected = lmf_objects(release, namespace, documents=[("generated.yaml", document)])
+    except InputError:
+        return  # a combination the model rightly refuses (e.g. two volumes on one path)
+    with tempfile.TemporaryDirectory() as scratch:
+        chart = render_chart_dir(Path(scratch) / "chart",
+                                 documents=[("generated.yaml", document)])
+        actual = by_identity(helm_objects(helm4, chart, release, namespace))
+    assert actual == by_identity(expected)
+    kinds = {o["kind"] for o in expected}
+    assert kinds <= {"Deployment", "Service", "Ingress", "PersistentVolumeClaim",
+                     "ServiceAccount"}, "a value created an object"
+    for obj in expected:
+        assert kubeschema.check_object(obj, kubeschema.default_version()) == []
+    container = next(o for o in expected if o["kind"] == "Deployment")[
+        "spec"]["template"]["spec"]["containers"][0]
+    if "command" in values:
+        assert container["command"] == values["command"]
+    for name, value in values.get("env", {}).items():
+        assert {"name": name, "value": value} in container["env"]
+
+
+@settings(max_examples=25, deadline=None)
+@given(values=VALUES)
+def test_overlay_through_helm_equals_lmfchart(values: dict[str, Any], helm3: Path) -> None:
+    """A chart rendered from the defaults, tuned with `-f generated.yaml` under Helm 3."""
+    document = yaml.safe_dump(values, allow_unicode=True)
+    try:
+        expected = lmf_objects("lmf", "default", documents=[("generated.yaml", document)])
+    except InputError:
+        return
+    with tempfile.TemporaryDirectory() as scratch:
+        chart = render_chart_dir(Path(scratch) / "chart")
+        overlay = Path(scratch) / "overlay.yaml"
+        overlay.write_text(document, encoding="utf-8")
+        actual = by_identity(helm_objects(helm3, chart, "lmf", "default",
+                                          extra=["-f", str(overlay)]))
+    assert actual == by_identity(expected)

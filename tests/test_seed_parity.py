@@ -1,0 +1,87 @@
+"""The seed values file renders what the seed chart rendered (shared/reference/seed-chart.md)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import example_values
+from tests.support.charts import by_identity, lmf_objects
+
+RELEASE, NAMESPACE = "lmf", "team-llm"
+NAME = f"{RELEASE}-llama-factory"
+
+
+@pytest.fixture(scope="module")
+def objects() -> dict[tuple[str, str, str], dict[str, Any]]:
+    return by_identity(lmf_objects(RELEASE, NAMESPACE, files=[str(example_values("seed"))]))
+
+
+def test_renders_deployment_service_ingress(objects: dict[Any, Any]) -> None:
+    assert set(objects) == {
+        ("apps/v1", "Deployment", NAME),
+        ("v1", "Service", NAME),
+        ("networking.k8s.io/v1", "Ingress", NAME),
+    }
+    assert all(o["metadata"]["namespace"] == NAMESPACE for o in objects.values())
+    assert all(o["metadata"]["labels"]["app"] == NAME for o in objects.values())
+
+
+def test_deployment_keeps_seed_identity(objects: dict[Any, Any]) -> None:
+    deployment = objects[("apps/v1", "Deployment", NAME)]
+    spec = deployment["spec"]
+    assert spec["replicas"] == 1
+    assert spec["selector"] == {"matchLabels": {"app": NAME}}
+    assert spec["template"]["metadata"]["labels"]["app"] == NAME
+    pod = spec["template"]["spec"]
+    assert pod["terminationGracePeriodSeconds"] == 30
+    [container] = pod["containers"]
+    assert container["name"] == "llama-factory"
+    assert container["image"] == "kubeagi/llama-factory:v0.6.1"
+    assert container["imagePullPolicy"] == "IfNotPresent"
+    assert "command" not in container, "the seed image must keep its own start command"
+    assert {"name": "http", "containerPort": 7860, "protocol": "TCP"} in container["ports"]
+    assert container["resources"] == {
+        "limits": {"cpu": "4", "memory": "12Gi", "nvidia.com/gpu": "0"},
+        "requests": {"cpu": "1", "memory": "1Gi", "nvidia.com/gpu": "0"},
+    }
+    # Seed paths are all empty, so no hostPath volume, and nothing over /app/data.
+    assert not any("hostPath" in v for v in pod["volumes"])
+
+
+def test_seed_host_paths_mount_where_the_seed_mounted_them() -> None:
+    sets = ["volume.hfcache=/data/hf", "volume.data=/data/ds", "volume.output=/data/out"]
+    # --set applies to merged values; give the paths as a seed-layout file instead.
+    seed = example_values("seed").read_text().replace('hfcache: ""', "hfcache: /data/hf")
+    seed = seed.replace('data: ""', "data: /data/ds").replace('output: ""', "output: /data/out")
+    objects = by_identity(lmf_objects(RELEASE, NAMESPACE, documents=[("seed.yaml", seed)]))
+    pod = objects[("apps/v1", "Deployment", NAME)]["spec"]["template"]["spec"]
+    volumes = {v["name"]: v for v in pod["volumes"]}
+    mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
+    expected = {
+        "/data/hf": "/root/.cache/huggingface/", "/data/ds": "/app/data",
+        "/data/out": "/app/output",
+    }
+    found = {v["hostPath"]["path"]: mounts[name] for name, v in volumes.items()
+             if "hostPath" in v}
+    assert found == expected, sets
+    assert all(v["hostPath"]["type"] == "Directory" for v in volumes.values() if "hostPath" in v)
+
+
+def test_service_matches_seed(objects: dict[Any, Any]) -> None:
+    spec = objects[("v1", "Service", NAME)]["spec"]
+    assert spec["type"] == "ClusterIP"
+    assert spec["selector"] == {"app": NAME}
+    assert spec["ports"] == [{"name": "http", "port": 7860, "targetPort": 7860, "protocol": "TCP"}]
+
+
+def test_ingress_matches_seed(objects: dict[Any, Any]) -> None:
+    spec = objects[("networking.k8s.io/v1", "Ingress", NAME)]["spec"]
+    assert spec["ingressClassName"] == "portal-ingress"
+    [rule] = spec["rules"]
+    assert rule["host"] == f"{RELEASE}.172.18.0.2.nip.io"
+    [path] = rule["http"]["paths"]
+    assert path["path"] == "/"
+    assert path["pathType"] == "ImplementationSpecific"
+    assert path["backend"] == {"service": {"name": NAME, "port": {"number": 7860}}}
