@@ -42,20 +42,39 @@ def log(message: str) -> None:
 
 
 def find_go() -> Path:
-    """`$LMFCHART_GO`, `go` on PATH, or the usual /usr/local/go install."""
-    candidates = [os.environ.get("LMFCHART_GO"), shutil.which("go"), "/usr/local/go/bin/go"]
+    """`$LMFCHART_GO` if set (and then only it), else `go` on PATH or /usr/local/go."""
+    explicit = os.environ.get("LMFCHART_GO")
+    candidates = [explicit] if explicit else [shutil.which("go"), "/usr/local/go/bin/go"]
     for candidate in candidates:
-        if candidate and os.access(candidate, os.X_OK):
+        if candidate and os.path.isfile(candidate) and os.access(candidate, os.X_OK):
             return Path(candidate)
+    where = "$LMFCHART_GO" if explicit else "PATH and /usr/local/go/bin/go"
     raise MissingPrerequisiteError(
-        "Go is not installed (looked at $LMFCHART_GO, PATH and /usr/local/go/bin/go); "
-        "it is needed once to build the test control plane"
+        f"Go is not installed (looked at {where}); it is needed once, to build etcd, "
+        "kube-apiserver and kube-controller-manager from Go modules"
     )
+
+
+# Bump when the way the binaries are built changes, so that caches built the old way are
+# rebuilt rather than reused.
+BUILD_RECIPE = 2
+STAMP = "build-stamp.json"
+
+
+def _stamp(component: Component) -> str:
+    return json.dumps({"module": component.module, "version": component.version,
+                       "recipe": BUILD_RECIPE}, sort_keys=True)
 
 
 def is_built(component: Component) -> bool:
     bin_dir = component_dir(component) / "bin"
-    return all((bin_dir / name).is_file() for _, name in component.commands)
+    try:
+        stamp = (bin_dir / STAMP).read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return False
+    return stamp == _stamp(component) and all(
+        (bin_dir / name).is_file() for _, name in component.commands
+    )
 
 
 def all_built() -> bool:
@@ -110,7 +129,9 @@ def _run_go(go: Path, args: list[str], cwd: Path, logfile: Path) -> str:
     return result.stdout
 
 
-def _released_go_mod(go: Path, component: Component, workdir: Path, logfile: Path) -> str:
+def _download_release(go: Path, component: Component, workdir: Path,
+                      logfile: Path) -> tuple[str, str]:
+    """The released module's go.mod text and its commit time (RFC 3339)."""
     out = _run_go(
         go, ["mod", "download", "-json", f"{component.module}@{component.version}"],
         workdir, logfile,
@@ -119,7 +140,33 @@ def _released_go_mod(go: Path, component: Component, workdir: Path, logfile: Pat
     if "Error" in info:
         raise TestenvError(f"cannot download {component.module}@{component.version}: "
                            f"{info['Error']}")
-    return Path(info["GoMod"]).read_text(encoding="utf-8")
+    released_at = json.loads(Path(info["Info"]).read_text(encoding="utf-8")).get("Time", "")
+    return Path(info["GoMod"]).read_text(encoding="utf-8"), str(released_at)
+
+
+def version_ldflags(component: Component, released_at: str) -> list[str]:
+    """`-X` flags that stamp the release into Kubernetes binaries, as its own build does.
+
+    Without them the server reports v0.0.0-master, which kubectl warns about and which
+    breaks `kubeVersion` constraints in charts (Helm reads the server's version).
+    """
+    if not component.pin_staging:
+        return []
+    match = re.fullmatch(r"v(\d+)\.(\d+)\..*", component.version)
+    if not match:
+        raise TestenvError(f"unexpected Kubernetes version {component.version!r}")
+    values = {
+        "gitVersion": component.version,
+        "gitMajor": match.group(1),
+        "gitMinor": match.group(2),
+        "gitTreeState": "clean",
+        "buildDate": released_at or "1970-01-01T00:00:00Z",
+    }
+    return [
+        f"-X {package}.{name}={value}"
+        for package in ("k8s.io/component-base/version", "k8s.io/client-go/pkg/version")
+        for name, value in values.items()
+    ]
 
 
 def staging_version(kubernetes_version: str) -> str:
@@ -180,21 +227,23 @@ def build_component(go: Path, component: Component) -> None:
         f"module lmfchart.invalid/testenv/{component.name}-bootstrap\n", encoding="utf-8"
     )
     (src / "go.sum").unlink(missing_ok=True)
-    released = _released_go_mod(go, component, src, logfile)
+    released, released_at = _download_release(go, component, src, logfile)
     (src / "go.mod").write_text(generate_go_mod(component, released), encoding="utf-8")
     _run_go(go, ["mod", "tidy"], src, logfile)
 
     jobs = os.environ.get("LMFCHART_TESTENV_BUILD_JOBS", "2")
+    ldflags = " ".join(["-s", "-w", *version_ldflags(component, released_at)])
     # Build into a fresh folder and publish it with one rename: never half a set of binaries.
     staging = Path(tempfile.mkdtemp(prefix="bin-", dir=home))
     try:
         for package, name in component.commands:
             _run_go(
                 go,
-                ["build", "-p", jobs, "-ldflags=-s -w", "-o", str(staging / name), package],
+                ["build", "-p", jobs, f"-ldflags={ldflags}", "-o", str(staging / name), package],
                 src,
                 logfile,
             )
+        (staging / STAMP).write_text(_stamp(component), encoding="utf-8")
         final = home / "bin"
         if final.exists():
             shutil.rmtree(final)
@@ -214,3 +263,31 @@ def build(force: bool = False) -> None:
         for component in COMPONENTS:
             if force or not is_built(component):
                 build_component(go, component)
+
+
+def _remove_tree(path: Path) -> None:
+    """rmtree that also removes Go's module cache, whose folders are read-only."""
+    if not path.exists():
+        return
+    for folder, _, _ in os.walk(path):
+        os.chmod(folder, 0o755)
+    shutil.rmtree(path)
+
+
+def clean(everything: bool = False) -> list[Path]:
+    """Remove the Go caches (the binaries stay), or the whole test-environment cache."""
+    root = cache_root()
+    targets = [root] if everything else [root / "go", *(component_dir(c) / "src"
+                                                        for c in COMPONENTS)]
+    with _build_lock():
+        for target in targets:
+            if everything:
+                for child in target.iterdir() if target.exists() else []:
+                    if child.name != ".build.lock":
+                        if child.is_dir() and not child.is_symlink():
+                            _remove_tree(child)
+                        else:
+                            child.unlink()
+            else:
+                _remove_tree(target)
+    return targets

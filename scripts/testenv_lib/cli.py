@@ -115,6 +115,12 @@ def cmd_status(args: argparse.Namespace) -> int:
     return 0 if info["running"] else 1
 
 
+def cmd_clean(args: argparse.Namespace) -> int:
+    for target in build_module.clean(everything=args.all):
+        build_module.log(f"removed {target}")
+    return 0
+
+
 def cmd_check(_: argparse.Namespace) -> int:
     _prerequisites()
     print("ok")
@@ -165,6 +171,11 @@ def parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("status", help="describe the cache and the control plane")
     state_dir_option(sub)
     sub.set_defaults(func=cmd_status)
+
+    sub = commands.add_parser("clean", help="remove the Go caches of the build (the "
+                              "binaries stay), or with --all the whole cache")
+    sub.add_argument("--all", action="store_true", help="remove the binaries too")
+    sub.set_defaults(func=cmd_clean)
 
     sub = commands.add_parser("check", help=f"exit {EXIT_MISSING_PREREQUISITE} if a "
                               "prerequisite (Go, cryptography) is missing")

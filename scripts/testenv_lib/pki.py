@@ -65,7 +65,7 @@ CLIENTS: dict[str, tuple[str, tuple[str, ...]]] = {
 
 def _require_cryptography() -> None:
     try:
-        import cryptography  # noqa: F401, PLC0415
+        import cryptography  # noqa: F401
     except ImportError as error:
         raise MissingPrerequisiteError(
             "the Python package `cryptography` is needed to make the test certificates "
@@ -74,7 +74,7 @@ def _require_cryptography() -> None:
 
 
 def _write_key(path: Path, key: EllipticCurvePrivateKey) -> None:
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives import serialization
 
     path.write_bytes(
         key.private_bytes(
@@ -87,7 +87,7 @@ def _write_key(path: Path, key: EllipticCurvePrivateKey) -> None:
 
 
 def _write_cert(path: Path, cert: x509.Certificate) -> None:
-    from cryptography.hazmat.primitives import serialization  # noqa: PLC0415
+    from cryptography.hazmat.primitives import serialization
 
     path.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
 
@@ -95,10 +95,10 @@ def _write_cert(path: Path, cert: x509.Certificate) -> None:
 def generate(directory: Path) -> Pki:
     """Write a fresh CA, serving and client certificates and service-account keys."""
     _require_cryptography()
-    from cryptography import x509  # noqa: PLC0415
-    from cryptography.hazmat.primitives import hashes, serialization  # noqa: PLC0415
-    from cryptography.hazmat.primitives.asymmetric import ec, rsa  # noqa: PLC0415
-    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID  # noqa: PLC0415
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import ec, rsa
+    from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
     directory.mkdir(parents=True, exist_ok=True)
     pki = Pki(directory)

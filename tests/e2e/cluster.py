@@ -55,7 +55,7 @@ class Cluster:
         )
 
 
-def testenv(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
+def run_testenv(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
     """Run `scripts/testenv ARGS` with this interpreter; output captured as text."""
     return subprocess.run(
         [sys.executable, str(TESTENV), *args],

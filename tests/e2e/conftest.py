@@ -19,9 +19,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
 from tests.support.binaries import kubectl
 
-from .cluster import EXIT_MISSING_PREREQUISITE, Cluster, describe, testenv
+from .cluster import EXIT_MISSING_PREREQUISITE, Cluster, describe, run_testenv
 
 
 def _unavailable(reason: str) -> None:
@@ -36,7 +37,7 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     """A running control plane; KUBECONFIG for it in `cluster.kubeconfig`."""
     explicit = os.environ.get("LMFCHART_TESTENV_DIR")
     state_dir = Path(explicit) if explicit else tmp_path_factory.mktemp("testenv")
-    result = testenv("up", "--json", f"--state-dir={state_dir}", f"--owner-pid={os.getpid()}")
+    result = run_testenv("up", "--json", f"--state-dir={state_dir}", f"--owner-pid={os.getpid()}")
     if result.returncode == EXIT_MISSING_PREREQUISITE:
         _unavailable(result.stderr.strip())
     if result.returncode != 0:
@@ -55,14 +56,14 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
     finally:
         if not info["reused"]:
             # Keep logs and data in pytest's temporary folder for a post-mortem.
-            stopped = testenv("down", "--keep-files", f"--state-dir={state_dir}")
+            stopped = run_testenv("down", "--keep-files", f"--state-dir={state_dir}")
             assert stopped.returncode == 0, stopped.stderr
 
 
 @pytest.fixture(scope="session")
 def api_client(cluster: Cluster) -> Iterator[Any]:
     """A `kubernetes.client.ApiClient` with the admin credential; closed at the end."""
-    from kubernetes import config  # noqa: PLC0415
+    from kubernetes import config
 
     client = config.new_client_from_config(config_file=str(cluster.kubeconfig))
     with client:
@@ -72,7 +73,7 @@ def api_client(cluster: Cluster) -> Iterator[Any]:
 @pytest.fixture(scope="session")
 def dynamic_client(api_client: Any, tmp_path_factory: pytest.TempPathFactory) -> Any:
     """A `kubernetes.dynamic.DynamicClient` (server-side apply), discovery cached per run."""
-    from kubernetes.dynamic import DynamicClient  # noqa: PLC0415
+    from kubernetes.dynamic import DynamicClient
 
     cache = tmp_path_factory.mktemp("discovery") / "cache.json"
     return DynamicClient(api_client, cache_file=str(cache))
@@ -81,7 +82,7 @@ def dynamic_client(api_client: Any, tmp_path_factory: pytest.TempPathFactory) ->
 @pytest.fixture
 def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
     """A fresh namespace for one test, deleted afterwards (without waiting)."""
-    from kubernetes import client  # noqa: PLC0415
+    from kubernetes import client
 
     core = client.CoreV1Api(api_client)
     stem = "".join(c if c.isalnum() else "-" for c in request.node.name.lower())[:40]

@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from .cluster import Cluster, make_deployment_ready, testenv, wait_for
+from .cluster import Cluster, make_deployment_ready, run_testenv, wait_for
 
 pytestmark = pytest.mark.e2e
 
@@ -51,7 +51,7 @@ def test_kubectl_reaches_the_server(cluster: Cluster) -> None:
 
 
 def test_python_client_reaches_the_server(cluster: Cluster, api_client: Any) -> None:
-    from kubernetes import client  # noqa: PLC0415
+    from kubernetes import client
 
     assert client.VersionApi(api_client).get_code().git_version == cluster.kubernetes_version
     names = {ns.metadata.name for ns in client.CoreV1Api(api_client).list_namespace().items}
@@ -81,7 +81,7 @@ def test_server_side_apply_creates_then_changes_nothing(dynamic_client: Any,
 
 def test_dry_run_all_persists_nothing(dynamic_client: Any, api_client: Any,
                                       namespace: str) -> None:
-    from kubernetes import client  # noqa: PLC0415
+    from kubernetes import client
 
     config_maps = dynamic_client.resources.get(api_version="v1", kind="ConfigMap")
     deployments = dynamic_client.resources.get(api_version="apps/v1", kind="Deployment")
@@ -103,7 +103,7 @@ def test_dry_run_all_persists_nothing(dynamic_client: Any, api_client: Any,
 
 def test_dry_run_in_a_missing_namespace_is_not_found(dynamic_client: Any) -> None:
     """kubernetes#83562: dry-run does not see a namespace the same manifest would create."""
-    from kubernetes.dynamic.exceptions import NotFoundError  # noqa: PLC0415
+    from kubernetes.dynamic.exceptions import NotFoundError
 
     config_maps = dynamic_client.resources.get(api_version="v1", kind="ConfigMap")
     missing = f"absent-{uuid.uuid4().hex[:8]}"
@@ -114,7 +114,7 @@ def test_dry_run_in_a_missing_namespace_is_not_found(dynamic_client: Any) -> Non
 
 def test_deleting_a_namespace_deletes_its_objects(api_client: Any) -> None:
     """Needs kube-controller-manager's namespace controller to finalize the namespace."""
-    from kubernetes import client  # noqa: PLC0415
+    from kubernetes import client
 
     core = client.CoreV1Api(api_client)
     name = f"e2e-doomed-{uuid.uuid4().hex[:6]}"
@@ -141,7 +141,7 @@ def test_deleting_a_namespace_deletes_its_objects(api_client: Any) -> None:
 
 def test_deployment_creates_a_replica_set(api_client: Any, namespace: str) -> None:
     """Needs kube-controller-manager's deployment and replicaset controllers."""
-    from kubernetes import client  # noqa: PLC0415
+    from kubernetes import client
 
     apps = client.AppsV1Api(api_client)
     created = apps.create_namespaced_deployment(namespace, _deployment("web", namespace, 2))
@@ -170,7 +170,7 @@ def test_deployment_rolls_out_once_its_pods_report_ready(api_client: Any,
     status a kubelet would write (Running, Ready) through the API; the ReplicaSet and
     Deployment controllers then derive their status from it, as in a real cluster, and the
     Deployment passes kubectl's rollout-complete rules."""
-    from kubernetes import client  # noqa: PLC0415
+    from kubernetes import client
 
     apps = client.AppsV1Api(api_client)
     apps.create_namespaced_deployment(namespace, _deployment("api", namespace, 2))
@@ -184,7 +184,7 @@ def test_deployment_rolls_out_once_its_pods_report_ready(api_client: Any,
 def test_credential_without_rights_is_forbidden(cluster: Cluster, api_client: Any,
                                                 namespace: str) -> None:
     """A ServiceAccount token (TokenRequest API) authenticates but has no RBAC rights."""
-    from kubernetes import client  # noqa: PLC0415
+    from kubernetes import client
 
     core = client.CoreV1Api(api_client)
     core.create_namespaced_service_account(namespace, {"metadata": {"name": "nobody"}})
@@ -212,6 +212,6 @@ def test_credential_without_rights_is_forbidden(cluster: Cluster, api_client: An
 
 
 def test_testenv_env_prints_the_kubeconfig(cluster: Cluster) -> None:
-    result = testenv("env", f"--state-dir={cluster.state_dir}")
+    result = run_testenv("env", f"--state-dir={cluster.state_dir}")
     assert result.returncode == 0, result.stderr
     assert f"export KUBECONFIG={cluster.kubeconfig}" in result.stdout.splitlines()
