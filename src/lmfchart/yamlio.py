@@ -26,22 +26,64 @@ MAX_NODES = 100_000
 # Real values nest a dozen levels at most; deeper means a mistake or an attack.
 MAX_DEPTH = 64
 _SCALAR_TYPES = (str, int, float, bool, type(None))
+_SCALAR_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null")}
 _COLLECTION_TAGS = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
 
-_GO_FLOAT = re.compile(r"^[-+]?(?:\.[0-9]+|[0-9]+(?:\.[0-9]*)?)(?:[eE][-+]?[0-9]+)$")
+# Helm reads values with go-yaml v2 (YAML 1.1 with Go's number syntax). Where PyYAML's
+# resolvers differ, these replace them: y/n are booleans, 0o17 is octal, 1e3 is a number,
+# 12:30 (sexagesimal in PyYAML) and dates stay strings, a plain `=` is the string "=".
+_BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False|FALSE"
+                   r"|on|On|ON|off|Off|OFF)$")
+_INT = re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$")
+_FLOAT = re.compile(
+    r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
+    r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
+)
+_REPLACED = {f"tag:yaml.org,2002:{kind}" for kind in ("bool", "int", "float", "timestamp",
+                                                      "value")}
 
 
 class _HelmLikeLoader(yaml.SafeLoader):
-    """SafeLoader without the timestamp resolver, plus Go's exponent floats."""
+    """SafeLoader reading scalars the way Helm's go-yaml does."""
+
+    bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
+
+    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+        text = str(self.construct_scalar(node)).replace("_", "")
+        sign = -1 if text.startswith("-") else 1
+        digits = text.lstrip("+-")
+        if digits[:2] in ("0b", "0o", "0x"):
+            return sign * int(digits, {"0b": 2, "0o": 8, "0x": 16}[digits[:2]])
+        if len(digits) > 1 and digits.startswith("0"):
+            if set(digits) <= set("01234567"):
+                return sign * int(digits, 8)
+            return sign * int(digits.lstrip("0") or "0")  # go-yaml falls back to decimal
+        return sign * int(digits)
 
 
 _HelmLikeLoader.yaml_implicit_resolvers = {
-    first: [(tag, rx) for tag, rx in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    first: [(tag, rx) for tag, rx in resolvers if tag not in _REPLACED]
     for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()
 }
-_HelmLikeLoader.add_implicit_resolver(
-    "tag:yaml.org,2002:float", _GO_FLOAT, list("-+0123456789.")
-)
+for _tag, _pattern, _first in (
+    ("bool", _BOOL, "yYnNtTfFoO"),
+    ("int", _INT, "-+0123456789"),
+    ("float", _FLOAT, "-+0123456789."),
+):
+    _HelmLikeLoader.add_implicit_resolver(f"tag:yaml.org,2002:{_tag}", _pattern, list(_first))
+_HelmLikeLoader.add_constructor("tag:yaml.org,2002:int", _HelmLikeLoader.construct_yaml_int)
+
+
+class _FastHelmLikeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
+    """The same reading on libyaml's C parser, for the (large, trusted) rendered output."""
+
+    construct_yaml_int = _HelmLikeLoader.construct_yaml_int
+    bool_values = _HelmLikeLoader.bool_values
+
+
+_FastHelmLikeLoader.yaml_implicit_resolvers = _HelmLikeLoader.yaml_implicit_resolvers
+_FastHelmLikeLoader.add_constructor("tag:yaml.org,2002:int", _HelmLikeLoader.construct_yaml_int)
 
 
 @dataclass
@@ -102,11 +144,18 @@ class _Builder:
             finally:
                 self.open.pop()
         assert isinstance(node, ScalarNode)
+        value = self.scalar(node, path)
+        if isinstance(value, float) and not math.isfinite(value):
+            raise self.fail("expected a finite number, not NaN or infinity", node, path)
+        return value
+
+    def scalar(self, node: ScalarNode, path: KeyPath) -> Any:
+        # Checked before constructing: other tags (!!python/..., !!binary, !foo) never run.
+        if node.tag not in _SCALAR_TAGS:
+            raise self.unsupported(node, path)
         value = self.loader.construct_object(node, deep=True)
         if not isinstance(value, _SCALAR_TYPES):
             raise self.unsupported(node, path)
-        if isinstance(value, float) and not math.isfinite(value):
-            raise self.fail("expected a finite number, not NaN or infinity", node, path)
         return value
 
     def unsupported(self, node: Node, path: KeyPath) -> InputError:
@@ -133,10 +182,7 @@ class _Builder:
         for key_node, value_node in node.value:
             if not isinstance(key_node, ScalarNode):
                 raise self.fail("a mapping key must be a plain scalar", key_node, path)
-            raw_key = self.loader.construct_object(key_node)
-            if not isinstance(raw_key, _SCALAR_TYPES):
-                raise self.unsupported(key_node, path)
-            key = _key_to_string(raw_key)
+            key = _key_to_string(self.scalar(key_node, path))
             child = (*path, key)
             if key in out:
                 first = self.lines.get(child)
@@ -240,4 +286,4 @@ def read_values_file(path: str) -> LoadedValues:
 
 def read_rendered(text: str) -> list[Any]:
     """Parse rendered manifests the way Helm and the API server read them."""
-    return list(yaml.load_all(text, Loader=_HelmLikeLoader))  # noqa: S506 (a SafeLoader)
+    return list(yaml.load_all(text, Loader=_FastHelmLikeLoader))

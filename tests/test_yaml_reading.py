@@ -1,0 +1,52 @@
+"""lmfchart reads a values file exactly as Helm does (YAML 1.1 the go-yaml way)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from lmfchart import yamlemit
+from lmfchart.yamlio import parse_values
+from tests.support.charts import helm_run
+
+pytestmark = pytest.mark.helm
+
+SCALARS = [
+    "Y", "n", "yes", "On", "OFF", "TRUE", "false", "~", "null", "NULL", "", "0o17", "0x1F",
+    "0b101", "0777", "1_000", "+12", "-7", "1e3", "2E-2", ".5", "1.", "12:30", "2026-01-01",
+    "2026-01-01T10:00:00Z", "=", "<<x", "0", "-0", "1.5e+3", "abc", "'quoted'", '"dq"',
+]
+
+
+def test_scalars_read_like_helm(helm: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "probe"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
+    (chart / "templates" / "dump.yaml").write_text("dump: {{ .Values | toJson | quote }}\n")
+    text = "".join(f"k{i}: {s}\n" for i, s in enumerate(SCALARS))
+    values = tmp_path / "values.yaml"
+    values.write_text(text)
+    done = helm_run(helm, "template", "x", str(chart), "-f", str(values))
+    assert done.returncode == 0, done.stderr
+    helm_view = json.loads(done.stdout.split("dump: ", 1)[1].strip().strip('"')
+                           .encode().decode("unicode_escape"))
+    ours = parse_values(text, source="values.yaml").data
+    for index, scalar in enumerate(SCALARS):
+        key = f"k{index}"
+        assert ours.get(key) == helm_view.get(key), f"{scalar!r}: {ours.get(key)!r}"
+        assert _kind(ours.get(key)) == _kind(helm_view.get(key)), scalar
+
+
+def _kind(value: object) -> str:
+    # Helm holds every number as float64; int or float does not matter, number does.
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return type(value).__name__
+    return "number" if isinstance(value, int | float) else type(value).__name__
+
+
+@pytest.mark.parametrize("text", ["y", "No", "on", "0777", "1e3", "12:30", "2026-01-01", "=",
+                                  "null", "~", "-", "a: b", "{{ x }}", " lead", "#"])
+def test_emitted_strings_read_back_as_strings(text: str) -> None:
+    assert parse_values(f"k: {yamlemit.scalar(text)}\n", source="t").data == {"k": text}
