@@ -7,6 +7,8 @@ from pathlib import Path
 import pytest
 import yaml
 
+from lmfchart.loading import load_release
+from lmfchart.manifests import render_notes
 from tests.conftest import EXAMPLES, example_values
 from tests.support.charts import (
     by_identity,
@@ -103,3 +105,17 @@ def test_defaults_render_a_current_upstream_webui(helm4: Path, tmp_path: Path) -
     assert "/app/data" not in mounts
     env = {e["name"]: e.get("value") for e in container["env"]}
     assert env["GRADIO_SERVER_NAME"] == "0.0.0.0"
+
+
+@pytest.mark.parametrize("example", EXAMPLES)
+def test_notes_match_what_helm_prints(example: str, helm4: Path, tmp_path: Path) -> None:
+    """NOTES.txt comes from the same source as `lmfchart install`'s closing message."""
+    values = str(example_values(example))
+    chart = render_chart_dir(tmp_path / "chart", files=[values])
+    done = helm_run(helm4, "install", "demo", str(chart), "-n", "team-a", "--dry-run=client",
+                    "--kubeconfig", str(tmp_path / "none"))
+    assert done.returncode == 0, done.stderr
+    helm_notes = done.stdout.split("NOTES:\n", 1)[1]
+    ours = render_notes(load_release([values]).values, release="demo", namespace="team-a")
+    assert ours.strip() == helm_notes.strip()
+    assert "demo-llama-factory" in ours

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from lmfchart import yamlemit
+from lmfchart.setvalues import apply_set
 from lmfchart.yamlio import parse_values
 from tests.support.charts import helm_run
 
@@ -20,18 +23,42 @@ SCALARS = [
 ]
 
 
-def test_scalars_read_like_helm(helm: Path, tmp_path: Path) -> None:
+def _helm_values(helm: Path, tmp_path: Path, *flags: str) -> dict[str, Any]:
+    """The values a template sees, from a throwaway chart that prints them as JSON."""
     chart = tmp_path / "probe"
-    (chart / "templates").mkdir(parents=True)
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
-    (chart / "templates" / "dump.yaml").write_text("dump: {{ .Values | toJson | quote }}\n")
+    if not chart.exists():
+        (chart / "templates").mkdir(parents=True)
+        (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
+        (chart / "templates" / "dump.yaml").write_text("dump: {{ .Values | toJson | b64enc }}\n")
+    done = helm_run(helm, "template", "x", str(chart), *flags)
+    assert done.returncode == 0, done.stderr
+    encoded = done.stdout.split("dump: ", 1)[1].strip()
+    return json.loads(base64.b64decode(encoded))  # type: ignore[no-any-return]
+
+
+SETS = [
+    "a.b=1,c=true", "d[1].x=09", "tags={a,b,3}", "k\\.x=v", "f=1.5", "n=null", "e=",
+    "list[0]=first", "list[2]=third", "deep.er.key=FALSE", "big=9223372036854775807",
+    "neg=-5", "zero=0", "lead=007", "sp=a b", "nested[0][1]=x",
+]
+
+
+def test_set_flags_build_the_same_values_as_helm(helm: Path, tmp_path: Path) -> None:
+    flags = [part for expression in SETS for part in ("--set", expression)]
+    flags += ["--set-string", "s=12,t=true"]
+    ours: dict[str, Any] = {}
+    for expression in SETS:
+        apply_set(ours, expression)
+    apply_set(ours, "s=12,t=true", as_string=True)
+    theirs = _helm_values(helm, tmp_path, *flags)
+    assert ours == theirs
+
+
+def test_scalars_read_like_helm(helm: Path, tmp_path: Path) -> None:
     text = "".join(f"k{i}: {s}\n" for i, s in enumerate(SCALARS))
     values = tmp_path / "values.yaml"
     values.write_text(text)
-    done = helm_run(helm, "template", "x", str(chart), "-f", str(values))
-    assert done.returncode == 0, done.stderr
-    helm_view = json.loads(done.stdout.split("dump: ", 1)[1].strip().strip('"')
-                           .encode().decode("unicode_escape"))
+    helm_view = _helm_values(helm, tmp_path, "-f", str(values))
     ours = parse_values(text, source="values.yaml").data
     for index, scalar in enumerate(SCALARS):
         key = f"k{index}"

@@ -35,12 +35,7 @@ def check_release(release: str, namespace: str) -> None:
 def render_objects(values: Values, *, release: str, namespace: str) -> list[dict[str, Any]]:
     """Every object of the release, in template order."""
     check_release(release, namespace)
-    scope = Scope(
-        values=values.model_dump(mode="json"),
-        release_name=release,
-        namespace=namespace,
-        chart_version=__version__,
-    )
+    scope = _scope(values, release, namespace)
     objects: list[dict[str, Any]] = []
     for name in manifest_templates():
         text = render_concrete(name, scope)
@@ -52,11 +47,18 @@ def render_objects(values: Values, *, release: str, namespace: str) -> list[dict
     return objects
 
 
-def render_notes(values: Values, *, release: str, namespace: str) -> str:
-    from lmfchart.engine import render_concrete as render
+def _scope(values: Values, release: str, namespace: str) -> Scope:
+    return Scope(
+        values=values.model_dump(mode="json"),
+        release_name=release,
+        namespace=namespace,
+        chart_version=__version__,
+    )
 
-    scope = Scope(values.model_dump(mode="json"), release, namespace, __version__)
-    return render("NOTES.txt.j2", scope)
+
+def render_notes(values: Values, *, release: str, namespace: str) -> str:
+    """What NOTES.txt says for this release: how to reach the web UI."""
+    return render_concrete("NOTES.txt.j2", _scope(values, release, namespace))
 
 
 def to_yaml_stream(objects: list[dict[str, Any]]) -> str:
