@@ -11,7 +11,7 @@ import math
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
@@ -47,9 +47,11 @@ _REPLACED = {f"tag:yaml.org,2002:{kind}" for kind in ("bool", "int", "float", "t
 class _HelmLikeLoader(yaml.SafeLoader):
     """SafeLoader reading scalars the way Helm's go-yaml does."""
 
-    bool_values = {**yaml.SafeLoader.bool_values, "y": True, "n": False}
+    bool_values: ClassVar[dict[str, bool]] = {
+        **yaml.SafeLoader.bool_values, "y": True, "n": False,
+    }
 
-    def construct_yaml_int(self, node: ScalarNode) -> int:  # type: ignore[override]
+    def construct_yaml_int(self, node: ScalarNode) -> int:
         text = str(self.construct_scalar(node)).replace("_", "")
         sign = -1 if text.startswith("-") else 1
         digits = text.lstrip("+-")
