@@ -16,6 +16,9 @@ from lmfchart.yamlio import read_rendered
 
 DEFAULT_RELEASE = "lmf"
 DEFAULT_NAMESPACE = "default"
+# Helm's install order for the kinds this chart makes: what others depend on comes first.
+INSTALL_ORDER = ("ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service",
+                 "Deployment", "Ingress")
 # Helm's own limit: release names become parts of object names and label values.
 MAX_RELEASE_NAME = 53
 
@@ -33,7 +36,7 @@ def check_release(release: str, namespace: str) -> None:
 
 
 def render_objects(values: Values, *, release: str, namespace: str) -> list[dict[str, Any]]:
-    """Every object of the release, in template order."""
+    """Every object of the release, in the order Helm would install them."""
     check_release(release, namespace)
     scope = _scope(values, release, namespace)
     objects: list[dict[str, Any]] = []
@@ -44,7 +47,12 @@ def render_objects(values: Values, *, release: str, namespace: str) -> list[dict
         except yaml.YAMLError as e:
             raise TemplateError(f"template {name} rendered invalid YAML: {e}") from e
         objects += [doc for doc in documents if doc]
-    return objects
+    return sorted(objects, key=_install_rank)
+
+
+def _install_rank(obj: dict[str, Any]) -> int:
+    kind = obj.get("kind")
+    return INSTALL_ORDER.index(kind) if kind in INSTALL_ORDER else len(INSTALL_ORDER)
 
 
 def _scope(values: Values, release: str, namespace: str) -> Scope:
