@@ -31,6 +31,7 @@ def cross_check(values: Values) -> list[Problem]:
     problems += _check_ingress(values)
     problems += _check_storage(values)
     problems += _check_resources(values)
+    problems += _check_image(values)
     problems += _check_command(values)
     return problems
 
@@ -84,6 +85,14 @@ def _check_resources(values: Values) -> list[Problem]:
             problems.append((("resources", "requests", name), (
                 f"request {request} is more than the limit {limit}; Kubernetes rejects that")))
     return problems
+
+
+def _check_image(values: Values) -> list[Problem]:
+    image = values.image
+    if not image.tag and not image.digest:
+        return [(("image", "tag"), "an empty image.tag needs image.digest: the image "
+                 f"would be {image.repository + ':'!r}, which no registry can pull")]
+    return []
 
 
 def _check_command(values: Values) -> list[Problem]:

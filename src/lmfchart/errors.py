@@ -15,6 +15,12 @@ class Issue:
     line: int | None = None
     key_path: str | None = None
 
+    def __post_init__(self) -> None:
+        # A key may hold a newline or an escape sequence: never print those raw.
+        if self.key_path is not None and not self.key_path.isprintable():
+            printable = "".join(c if c.isprintable() else repr(c)[1:-1] for c in self.key_path)
+            object.__setattr__(self, "key_path", printable)
+
     def where(self) -> str:
         place = self.file or "<values>"
         if self.line is not None:

@@ -109,6 +109,42 @@ def _pydantic_message(error: Any) -> str:
     return message.removeprefix("Value error, ")
 
 
+def _real_path(data: Any, loc: KeyPath) -> tuple[KeyPath, KeyPath]:
+    """Split a pydantic location into the part that exists in the values and the rest.
+
+    The rest is pydantic's own bookkeeping: "[key]" for a bad mapping key, or the name of
+    the union member tried ("str", "int", "float"), which is no key of the user's.
+    """
+    for depth, part in enumerate(loc):
+        in_list = isinstance(data, list) and isinstance(part, int) and 0 <= part < len(data)
+        if not (in_list or (isinstance(data, dict) and part in data)):
+            return loc[:depth], loc[depth:]
+        data = data[part]
+    return loc, ()
+
+
+def _pydantic_issues(error: pydantic.ValidationError, data: Any) -> list[tuple[KeyPath, str]]:
+    issues: dict[KeyPath, list[str]] = {}
+    for err in error.errors():
+        loc = tuple(err["loc"])
+        path, rest = (loc, ()) if err["type"] == "missing" else _real_path(data, loc)
+        message = _pydantic_message(err)
+        if rest == ("[key]",):
+            message = f"bad key: {message}"
+        issues.setdefault(path, [])
+        if message not in issues[path]:
+            issues[path].append(message)
+    out = []
+    prefix = "Input should be "
+    for path, messages in issues.items():
+        if len(messages) > 1 and all(m.startswith(prefix) for m in messages):
+            # One value failing every member of a union: say so once.
+            out.append((path, prefix + " or ".join(m.removeprefix(prefix) for m in messages)))
+        else:
+            out += [(path, message) for message in messages]
+    return out
+
+
 def _located(layers: _Layers, path: KeyPath, message: str) -> Issue:
     origin = layers.origin(path)
     return Issue(
@@ -157,7 +193,7 @@ def load_release(
         values = Values.model_validate(data)
     except pydantic.ValidationError as e:
         raise InputError(
-            [_located(layers, tuple(err["loc"]), _pydantic_message(err)) for err in e.errors()]
+            [_located(layers, path, message) for path, message in _pydantic_issues(e, data)]
         ) from e
     crossed = cross_check(values)
     if crossed:
