@@ -8,11 +8,10 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lmfchart import kubeschema
+from lmfchart import kubeschema, yamlemit
 from lmfchart.errors import InputError
 from tests.support.charts import by_identity, helm_objects, lmf_objects, render_chart_dir
 
@@ -112,7 +111,7 @@ VALUES = st.fixed_dictionaries(
 def test_generated_values_render_identically(
     values: dict[str, Any], release: str, namespace: str, helm4: Path
 ) -> None:
-    document = yaml.safe_dump(values, allow_unicode=True)
+    document = yamlemit.dump(values)
     try:
         expected = lmf_objects(release, namespace, documents=[("generated.yaml", document)])
     except InputError:
@@ -139,7 +138,7 @@ def test_generated_values_render_identically(
 @given(values=VALUES)
 def test_overlay_through_helm_equals_lmfchart(values: dict[str, Any], helm3: Path) -> None:
     """A chart rendered from the defaults, tuned with `-f generated.yaml` under Helm 3."""
-    document = yaml.safe_dump(values, allow_unicode=True)
+    document = yamlemit.dump(values)
     try:
         expected = lmf_objects("lmf", "default", documents=[("generated.yaml", document)])
     except InputError:

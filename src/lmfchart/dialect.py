@@ -296,7 +296,8 @@ class HelmDialect(Dialect):
         )
 
     def include_block(self, name: str, indent: int) -> str:
-        return '{{- include "' + f"{CHART_NAME}.{name}" + '" $ | trim | nindent ' + str(indent) + " }}"
+        helper = f"{CHART_NAME}.{name}"
+        return '{{- include "' + helper + '" $ | trim | nindent ' + str(indent) + " }}"
 
 
 class ConcreteDialect(Dialect):

@@ -12,7 +12,10 @@ from collections.abc import Callable
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
 HOST = r"^(\*\.)?[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
-QUANTITY = r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
+QUANTITY = (
+    r"^\+?([0-9]+(\.[0-9]*)?|\.[0-9]+)"
+    r"([eE][-+]?[0-9]+|Ki|Mi|Gi|Ti|Pi|Ei|n|u|m|k|M|G|T|P|E)?$"
+)
 IMAGE_REPOSITORY = (
     r"^([a-zA-Z0-9]([-a-zA-Z0-9.]*[a-zA-Z0-9])?(:[0-9]+)?/)?"
     r"[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*(/[a-z0-9]+((\.|_|__|-+)[a-z0-9]+)*)*$"
@@ -29,10 +32,14 @@ PROXY_URL = r"^((https?|socks5h?)://[^\s]+)?$"
 HTTP_PATH = r"^/[^\s]*$"
 
 SEED_PLACEHOLDER = "<replaced-ingress-nginx-ip>"
-_NOT_YAML_SAFE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]")
+_NOT_YAML_SAFE = re.compile(
+    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]"
+)
 
 
-def _regex_check(pattern: str, expected: str, max_length: int | None = None) -> Callable[[str], str | None]:
+def _regex_check(
+    pattern: str, expected: str, max_length: int | None = None
+) -> Callable[[str], str | None]:
     compiled = re.compile(pattern)
 
     def check(text: str) -> str | None:
@@ -53,7 +60,9 @@ dns_subdomain = _regex_check(
     DNS_SUBDOMAIN, "expected a DNS-1123 subdomain (lowercase labels of letters, digits and "
     "'-', separated by '.')", 253
 )
-quantity = _regex_check(QUANTITY, "expected a non-negative Kubernetes quantity such as 500m, 4, 16Gi")
+quantity = _regex_check(
+    QUANTITY, "expected a non-negative Kubernetes quantity such as 500m, 4, 16Gi"
+)
 image_repository = _regex_check(
     IMAGE_REPOSITORY, "expected an image repository such as hiyouga/llamafactory or "
     "registry.example.com:5000/team/llamafactory", 255
@@ -64,7 +73,9 @@ image_tag = _regex_check(
 )
 image_digest = _regex_check(IMAGE_DIGEST, "expected an image digest sha256:<64 hex digits> or ''")
 env_name = _regex_check(ENV_NAME, "expected an environment variable name such as HF_HOME")
-label_value = _regex_check(LABEL_VALUE, "expected a label value (letters, digits, '-', '_', '.')", 63)
+label_value = _regex_check(
+    LABEL_VALUE, "expected a label value (letters, digits, '-', '_', '.')", 63
+)
 http_url = _regex_check(HTTP_URL, "expected an http(s):// URL or ''")
 proxy_url = _regex_check(PROXY_URL, "expected a proxy URL (http://, https://, socks5://) or ''")
 http_path = _regex_check(HTTP_PATH, "expected an HTTP path starting with '/'")
@@ -98,7 +109,10 @@ def label_key(text: str) -> str | None:
     if prefix and dns_subdomain(prefix):
         return f"expected a label key PREFIX/NAME with a DNS subdomain prefix, got {text!r}"
     if not re.match(LABEL_NAME, name):
-        return f"expected a label key (name of at most 63 letters, digits, '-', '_', '.'), got {text!r}"
+        return (
+            "expected a label key (name of at most 63 letters, digits, '-', '_', '.'), "
+            f"got {text!r}"
+        )
     return None
 
 

@@ -17,7 +17,9 @@ SEED_VOLUMES = {
     "data": ("data", "/app/data"),
     "output": ("output", "/app/output"),
 }
-SEED_INGRESS_KEYS = {"enable": "enabled", "ingressClassName": "className", "ingressDomain": "domain"}
+SEED_INGRESS_KEYS = {
+    "enable": "enabled", "ingressClassName": "className", "ingressDomain": "domain",
+}
 
 
 @dataclass

@@ -41,45 +41,63 @@ def _checked(check: Callable[[str], str | None]) -> Callable[[str], str]:
     return validate
 
 
-def _text(check: Callable[[str], str | None], pattern: str, **extra: Any) -> Any:
-    """A strict string checked by `check`, described to JSON Schema by `pattern`."""
-    return Annotated[
-        StrictStr,
-        AfterValidator(_checked(check)),
-        WithJsonSchema({"type": "string", "pattern": pattern, **extra}),
-    ]
+def _check(check: Callable[[str], str | None]) -> AfterValidator:
+    return AfterValidator(_checked(check))
 
 
-DnsLabel = _text(formats.dns_label, formats.DNS_LABEL, maxLength=63)
-OptionalDnsLabel = _text(
-    lambda t: None if t == "" else formats.dns_label(t), f"^$|{formats.DNS_LABEL}", maxLength=63
-)
-OptionalDnsSubdomain = _text(
-    lambda t: None if t == "" else formats.dns_subdomain(t),
-    f"^$|{formats.DNS_SUBDOMAIN}",
-    maxLength=253,
-)
-Host = _text(lambda t: None if t == "" else formats.host(t), f"^$|{formats.HOST}", maxLength=253)
-# Leaves room for "<release>." (release names are at most 53 characters).
-Domain = _text(
-    lambda t: None if t == "" else formats.host(t) or (
-        None if len(t) <= 199 else "expected a domain of at most 199 characters"
-    ),
-    f"^$|{formats.DNS_SUBDOMAIN}",
-    maxLength=199,
-)
-AbsolutePath = _text(formats.absolute_path, formats.ABSOLUTE_PATH)
-OptionalAbsolutePath = _text(
-    lambda t: None if t == "" else formats.absolute_path(t), f"^$|{formats.ABSOLUTE_PATH}"
-)
-ImageRepository = _text(formats.image_repository, formats.IMAGE_REPOSITORY, maxLength=255)
-ImageTag = _text(formats.image_tag, formats.IMAGE_TAG, maxLength=63)
-ImageDigest = _text(formats.image_digest, formats.IMAGE_DIGEST)
-EnvName = _text(formats.env_name, formats.ENV_NAME)
-HttpUrl = _text(formats.http_url, formats.HTTP_URL)
-ProxyUrl = _text(formats.proxy_url, formats.PROXY_URL)
-HttpPath = _text(formats.http_path, formats.HTTP_PATH)
-LabelValue = _text(formats.label_value, formats.LABEL_VALUE, maxLength=63)
+def _schema(pattern: str, **extra: Any) -> WithJsonSchema:
+    return WithJsonSchema({"type": "string", "pattern": pattern, **extra})
+
+
+def _optional(check: Callable[[str], str | None]) -> Callable[[str], str | None]:
+    return lambda text: None if text == "" else check(text)
+
+
+def _domain(text: str) -> str | None:
+    # Leaves room for "<release>." (release names are at most 53 characters).
+    if len(text) > 199:
+        return "expected a domain of at most 199 characters"
+    return formats.host(text)
+
+
+DnsLabel = Annotated[
+    StrictStr, _check(formats.dns_label), _schema(formats.DNS_LABEL, maxLength=63)
+]
+OptionalDnsLabel = Annotated[
+    StrictStr, _check(_optional(formats.dns_label)),
+    _schema(f"^$|{formats.DNS_LABEL}", maxLength=63),
+]
+OptionalDnsSubdomain = Annotated[
+    StrictStr, _check(_optional(formats.dns_subdomain)),
+    _schema(f"^$|{formats.DNS_SUBDOMAIN}", maxLength=253),
+]
+Host = Annotated[
+    StrictStr, _check(_optional(formats.host)), _schema(f"^$|{formats.HOST}", maxLength=253)
+]
+Domain = Annotated[
+    StrictStr, _check(_optional(_domain)), _schema(f"^$|{formats.DNS_SUBDOMAIN}", maxLength=199)
+]
+AbsolutePath = Annotated[
+    StrictStr, _check(formats.absolute_path), _schema(formats.ABSOLUTE_PATH)
+]
+OptionalAbsolutePath = Annotated[
+    StrictStr, _check(_optional(formats.absolute_path)), _schema(f"^$|{formats.ABSOLUTE_PATH}")
+]
+ImageRepository = Annotated[
+    StrictStr, _check(formats.image_repository),
+    _schema(formats.IMAGE_REPOSITORY, maxLength=255),
+]
+ImageTag = Annotated[
+    StrictStr, _check(formats.image_tag), _schema(formats.IMAGE_TAG, maxLength=63)
+]
+ImageDigest = Annotated[StrictStr, _check(formats.image_digest), _schema(formats.IMAGE_DIGEST)]
+EnvName = Annotated[StrictStr, _check(formats.env_name), _schema(formats.ENV_NAME)]
+HttpUrl = Annotated[StrictStr, _check(formats.http_url), _schema(formats.HTTP_URL)]
+ProxyUrl = Annotated[StrictStr, _check(formats.proxy_url), _schema(formats.PROXY_URL)]
+HttpPath = Annotated[StrictStr, _check(formats.http_path), _schema(formats.HTTP_PATH)]
+LabelValue = Annotated[
+    StrictStr, _check(formats.label_value), _schema(formats.LABEL_VALUE, maxLength=63)
+]
 LabelKey = Annotated[StrictStr, AfterValidator(_checked(formats.label_key))]
 Quantity = Annotated[
     StrictStr | StrictInt | StrictFloat,
@@ -106,6 +124,7 @@ OptionalQuantity = Annotated[
     ),
 ]
 Object = dict[str, Any]
+AccessMode = Literal["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]
 
 
 class Section(BaseModel):
@@ -156,13 +175,21 @@ class Proxy(Section):
     )
 
 
+def _quantities(**amounts: str | int | float) -> dict[str, str | int | float]:
+    return dict(amounts)
+
+
+def _access_modes(*modes: AccessMode) -> list[AccessMode]:
+    return list(modes)
+
+
 class Resources(Section):
     limits: dict[StrictStr, Quantity] = Field(
-        default_factory=lambda: {"cpu": "8", "memory": "32Gi"},
+        default_factory=lambda: _quantities(cpu="8", memory="32Gi"),
         description="Container resource limits, copied verbatim (any resource name).",
     )
     requests: dict[StrictStr, Quantity] = Field(
-        default_factory=lambda: {"cpu": "2", "memory": "8Gi"},
+        default_factory=lambda: _quantities(cpu="2", memory="8Gi"),
         description="Container resource requests, copied verbatim (any resource name).",
     )
 
@@ -207,8 +234,8 @@ class Volume(Section):
     storageClass: OptionalDnsSubdomain = Field(
         "", description="StorageClass for type pvc; empty uses the cluster's default."
     )
-    accessModes: list[Literal["ReadWriteOnce", "ReadWriteMany", "ReadWriteOncePod"]] = Field(
-        default_factory=lambda: ["ReadWriteOnce"],
+    accessModes: list[AccessMode] = Field(
+        default_factory=lambda: _access_modes("ReadWriteOnce"),
         min_length=1,
         description="Access modes, for type pvc.",
     )
