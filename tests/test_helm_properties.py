@@ -70,7 +70,7 @@ VALUES = st.fixed_dictionaries(
         "env": st.dictionaries(ENV_NAME, TEXT, max_size=4),
         "podAnnotations": st.dictionaries(NAME, TEXT, max_size=3),
         "podLabels": st.dictionaries(NAME.map(lambda n: "x-" + n), LABEL_VALUE, max_size=2),
-        "nodeSelector": st.dictionaries(NAME, TEXT, max_size=2),
+        "nodeSelector": st.dictionaries(NAME, LABEL_VALUE, max_size=2),
         "hub": st.fixed_dictionaries({}, optional={
             "source": st.sampled_from(["huggingface", "modelscope", "openmind"]),
             "hfEndpoint": st.sampled_from(["", "https://hf-mirror.com"]),

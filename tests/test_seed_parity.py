@@ -85,3 +85,18 @@ def test_ingress_matches_seed(objects: dict[Any, Any]) -> None:
     assert path["path"] == "/"
     assert path["pathType"] == "ImplementationSpecific"
     assert path["backend"] == {"service": {"name": NAME, "port": {"number": 7860}}}
+
+
+def test_chart_env_list_matches_the_template() -> None:
+    """crosschecks.chart_env names exactly the variables the Deployment template sets."""
+    from lmfchart.crosschecks import chart_env
+    from lmfchart.loading import load_release
+
+    sets = ["ingress.enabled=true", "ingress.host=a.example.com", "ingress.path=/ui",
+            "hub.source=modelscope", "hub.hfEndpoint=https://hf-mirror.com",
+            "proxy.httpProxy=http://p:3128", "proxy.httpsProxy=http://p:3128",
+            "proxy.noProxy=localhost"]
+    release = load_release(sets=sets)
+    deployment = next(o for o in lmf_objects("lmf", "ns", sets=sets) if o["kind"] == "Deployment")
+    rendered = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
+    assert rendered == set(chart_env(release.values))

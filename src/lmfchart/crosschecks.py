@@ -33,7 +33,46 @@ def cross_check(values: Values) -> list[Problem]:
     problems += _check_resources(values)
     problems += _check_image(values)
     problems += _check_command(values)
+    problems += _check_env(values)
     return problems
+
+
+def chart_env(values: Values) -> dict[str, str]:
+    """Variables the chart itself sets for these values, and the key that controls each.
+
+    Keep in step with templates/manifests/deployment.yaml.j2 (a test compares them).
+    """
+    managed = {
+        "GRADIO_SERVER_NAME": "(always set)",
+        "GRADIO_SERVER_PORT": "(always set)",
+        "GRADIO_ANALYTICS_ENABLED": "(always set)",
+    }
+    if values.ingress.enabled and values.ingress.path != "/":
+        managed["GRADIO_ROOT_PATH"] = "ingress.path"
+    if values.hub.source == "modelscope":
+        managed["USE_MODELSCOPE_HUB"] = "hub.source"
+    if values.hub.source == "openmind":
+        managed["USE_OPENMIND_HUB"] = "hub.source"
+    for name, key, value in (
+        ("HF_ENDPOINT", "hub.hfEndpoint", values.hub.hfEndpoint),
+        ("HTTP_PROXY", "proxy.httpProxy", values.proxy.httpProxy),
+        ("HTTPS_PROXY", "proxy.httpsProxy", values.proxy.httpsProxy),
+        ("NO_PROXY", "proxy.noProxy", values.proxy.noProxy),
+    ):
+        if value:
+            managed[name] = key
+    return managed
+
+
+def _check_env(values: Values) -> list[Problem]:
+    # Server-side apply treats env as a map keyed by name: a duplicate is an error.
+    managed = chart_env(values)
+    return [
+        (("env", name), f"{name} is set by the chart ({managed[name]}); "
+         "change that key instead of env")
+        for name in values.env
+        if name in managed
+    ]
 
 
 def _check_ingress(values: Values) -> list[Problem]:

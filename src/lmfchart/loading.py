@@ -81,6 +81,10 @@ def _drop_nulls(data: dict[str, Any]) -> None:
             _drop_nulls(value)
 
 
+# Integers above 2**53 do not survive Helm's float64 values.
+MAX_EXACT_INT = 2**53
+
+
 def _unsafe_text(data: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
     found: list[tuple[KeyPath, str]] = []
     if isinstance(data, dict):
@@ -96,6 +100,9 @@ def _unsafe_text(data: Any, path: KeyPath) -> list[tuple[KeyPath, str]]:
         problem = formats.yaml_unsafe_character(data)
         if problem:
             found.append((path, problem))
+    elif isinstance(data, int) and not isinstance(data, bool) and abs(data) > MAX_EXACT_INT:
+        found.append((path, f"{data} is too large: Helm holds numbers as 64-bit floats and "
+                      "would change it; quote it if it is text"))
     return found
 
 

@@ -98,7 +98,8 @@ HttpPath = Annotated[StrictStr, _check(formats.http_path), _schema(formats.HTTP_
 LabelValue = Annotated[
     StrictStr, _check(formats.label_value), _schema(formats.LABEL_VALUE, maxLength=63)
 ]
-LabelKey = Annotated[StrictStr, AfterValidator(_checked(formats.label_key))]
+# Annotation keys follow the same PREFIX/NAME syntax as label keys.
+LabelKey = Annotated[StrictStr, _check(formats.label_key), _schema(formats.LABEL_KEY)]
 Quantity = Annotated[
     StrictStr | StrictInt | StrictFloat,
     AfterValidator(lambda q: _checked(formats.quantity)(str(q)) and q),
@@ -279,7 +280,7 @@ class ServiceAccount(Section):
     name: OptionalDnsSubdomain = Field(
         "", description="ServiceAccount name; empty with create uses the release's full name."
     )
-    annotations: dict[StrictStr, StrictStr] = Field(
+    annotations: dict[LabelKey, StrictStr] = Field(
         default_factory=dict, description="Annotations of the created ServiceAccount."
     )
     automountToken: StrictBool = Field(
@@ -292,7 +293,7 @@ class Service(Section):
         "ClusterIP", description="Service type."
     )
     port: StrictInt = Field(WEBUI_PORT, ge=1, le=65535, description="Service port of the web UI.")
-    annotations: dict[StrictStr, StrictStr] = Field(
+    annotations: dict[LabelKey, StrictStr] = Field(
         default_factory=dict, description="Service annotations."
     )
 
@@ -316,7 +317,7 @@ class Ingress(Section):
     pathType: Literal["ImplementationSpecific", "Prefix", "Exact"] = Field(
         "ImplementationSpecific", description="Ingress path type."
     )
-    annotations: dict[StrictStr, StrictStr] = Field(
+    annotations: dict[LabelKey, StrictStr] = Field(
         default_factory=dict,
         description="Ingress annotations (Gradio streams: disable proxy buffering, "
         "raise read timeouts).",
@@ -385,7 +386,7 @@ class Values(Section):
     extraVolumeMounts: list[Object] = Field(
         default_factory=list, description="Extra container volume mounts, copied verbatim."
     )
-    nodeSelector: dict[StrictStr, StrictStr] = Field(
+    nodeSelector: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Pod nodeSelector."
     )
     tolerations: list[Object] = Field(default_factory=list, description="Pod tolerations.")
@@ -393,7 +394,7 @@ class Values(Section):
     runtimeClassName: OptionalDnsSubdomain = Field(
         "", description="Pod runtimeClassName (e.g. nvidia)."
     )
-    podAnnotations: dict[StrictStr, StrictStr] = Field(
+    podAnnotations: dict[LabelKey, StrictStr] = Field(
         default_factory=dict, description="Pod annotations."
     )
     podLabels: dict[LabelKey, LabelValue] = Field(
