@@ -78,7 +78,7 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    if cluster.down(args.state_dir, remove_files=not args.keep_files):
+    if cluster.down(args.state_dir, remove_files=not args.keep_files, keep_logs=True):
         build_module.log(f"stopped the test control plane in {args.state_dir}")
     else:
         build_module.log(f"no test control plane recorded in {args.state_dir}")
@@ -160,7 +160,8 @@ def parser() -> argparse.ArgumentParser:
     sub = commands.add_parser("down", help="stop what `up` started")
     state_dir_option(sub)
     sub.add_argument("--keep-files", action="store_true",
-                     help="keep logs, certificates and etcd data in the state folder")
+                     help="keep certificates, kubeconfigs and etcd data in the state "
+                     "folder (the logs are always kept, until the next `up`)")
     sub.set_defaults(func=cmd_down)
 
     sub = commands.add_parser("env", help="print `export KUBECONFIG=...` lines for eval")

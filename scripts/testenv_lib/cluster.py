@@ -30,7 +30,7 @@ from .config import ETCD_VERSION, KUBERNETES_VERSION, TestenvError, binary_path
 
 STATE_FILE = "state.json"
 KUBECONFIG = "kubeconfig"
-# Everything `up` creates inside the state folder, and so everything `down --purge` removes.
+# Everything `up` creates inside the state folder, and so everything `down` removes.
 OWNED_ENTRIES = (STATE_FILE, KUBECONFIG, "controller-manager.kubeconfig", "pki", "etcd-data",
                  "logs", "apiserver-certs")
 START_ATTEMPTS = 3
@@ -257,8 +257,10 @@ def healthy(state: State) -> bool:
     return status == 200
 
 
-def purge(state_dir: Path) -> None:
+def purge(state_dir: Path, keep_logs: bool = False) -> None:
     for entry in OWNED_ENTRIES:
+        if keep_logs and entry == "logs":
+            continue
         path = state_dir / entry
         if path.is_dir() and not path.is_symlink():
             shutil.rmtree(path)
@@ -266,8 +268,11 @@ def purge(state_dir: Path) -> None:
             path.unlink(missing_ok=True)
 
 
-def down(state_dir: Path, remove_files: bool = False) -> bool:
-    """Stop what `up` started in STATE_DIR; return whether anything was recorded."""
+def down(state_dir: Path, remove_files: bool = False, keep_logs: bool = False) -> bool:
+    """Stop what `up` started in STATE_DIR; return whether anything was recorded.
+
+    With REMOVE_FILES, also remove what `up` wrote there (but the logs with KEEP_LOGS).
+    """
     state = State.load(state_dir)
     if state is not None:
         # The watchdog first, so it does not race us; then in reverse order of start.
@@ -277,7 +282,7 @@ def down(state_dir: Path, remove_files: bool = False) -> bool:
             stop(record)
         (state_dir / STATE_FILE).unlink(missing_ok=True)
     if remove_files:
-        purge(state_dir)
+        purge(state_dir, keep_logs=keep_logs)
     return state is not None
 
 

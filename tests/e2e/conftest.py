@@ -55,8 +55,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         )
     finally:
         if not info["reused"]:
-            # Keep logs and data in pytest's temporary folder for a post-mortem.
-            stopped = run_testenv("down", "--keep-files", f"--state-dir={state_dir}")
+            # The logs stay in the state folder (pytest's temporary one) for a post-mortem.
+            stopped = run_testenv("down", f"--state-dir={state_dir}")
             assert stopped.returncode == 0, stopped.stderr
 
 
