@@ -66,7 +66,8 @@ def cmd_build(args: argparse.Namespace) -> int:
 def cmd_up(args: argparse.Namespace) -> int:
     _prerequisites()
     build_module.build()
-    state, reused = cluster.up(args.state_dir, owner_pid=args.owner_pid)
+    with cluster.state_lock(args.state_dir):
+        state, reused = cluster.up(args.state_dir, owner_pid=args.owner_pid)
     verb = "reusing" if reused else "started"
     build_module.log(f"{verb} the test control plane at {state.server} "
                      f"(state: {state.state_dir})")
@@ -78,7 +79,10 @@ def cmd_up(args: argparse.Namespace) -> int:
 
 
 def cmd_down(args: argparse.Namespace) -> int:
-    if cluster.down(args.state_dir, remove_files=not args.keep_files, keep_logs=True):
+    with cluster.state_lock(args.state_dir):
+        stopped = cluster.down(args.state_dir, remove_files=not args.keep_files,
+                               keep_logs=True)
+    if stopped:
         build_module.log(f"stopped the test control plane in {args.state_dir}")
     else:
         build_module.log(f"no test control plane recorded in {args.state_dir}")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import contextlib
+import fcntl
 import json
 import os
 import shutil
@@ -21,6 +22,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -77,6 +79,18 @@ class State:
             raise TestenvError(f"unreadable {path}: {error}") from error
         raw["processes"] = [ProcessRecord(**p) for p in raw.get("processes", [])]
         return cls(**raw)
+
+
+@contextlib.contextmanager
+def state_lock(state_dir: Path) -> Iterator[None]:
+    """Serialize `up`, `down` and the watchdog on one state folder across processes."""
+    state_dir.mkdir(parents=True, exist_ok=True)
+    with (state_dir / ".lock").open("w", encoding="utf-8") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 # --- processes ---------------------------------------------------------------------------
@@ -397,6 +411,9 @@ def up(state_dir: Path, owner_pid: int | None = None) -> tuple[State, bool]:
     Returns the state and whether it was reused. With OWNER_PID, a watchdog stops the
     control plane when that process exits without calling `down`.
     """
+    owner = _stat(owner_pid) if owner_pid is not None else None
+    if owner_pid is not None and owner is None:
+        raise TestenvError(f"owner process {owner_pid} does not exist")
     state_dir.mkdir(parents=True, exist_ok=True)
     state_dir.chmod(0o700)
     existing = State.load(state_dir)
@@ -407,22 +424,23 @@ def up(state_dir: Path, owner_pid: int | None = None) -> tuple[State, bool]:
     down(state_dir, remove_files=True)
 
     state = _start_with_retries(state_dir)
-    if owner_pid is not None:
-        state.processes.append(_start_watchdog(state_dir, owner_pid))
+    if owner_pid is not None and owner is not None:
+        try:
+            state.processes.append(_start_watchdog(state_dir, owner_pid, owner[1]))
+        except BaseException:
+            down(state_dir)
+            raise
         state.save()
     return state, False
 
 
 # --- watchdog ----------------------------------------------------------------------------
 
-def _start_watchdog(state_dir: Path, owner_pid: int) -> ProcessRecord:
-    owner = _stat(owner_pid)
-    if owner is None:
-        raise TestenvError(f"owner process {owner_pid} does not exist")
+def _start_watchdog(state_dir: Path, owner_pid: int, owner_start_time: int) -> ProcessRecord:
     script = Path(__file__).resolve().parent.parent / "testenv"
     return spawn("watchdog", [
         sys.executable, str(script), "_watchdog", f"--state-dir={state_dir}",
-        f"--owner-pid={owner_pid}", f"--owner-start-time={owner[1]}",
+        f"--owner-pid={owner_pid}", f"--owner-start-time={owner_start_time}",
     ], state_dir / "logs" / "watchdog.log")
 
 
@@ -437,8 +455,10 @@ def watchdog(state_dir: Path, owner_pid: int, owner_start_time: int) -> None:
             return  # `down` ran
         if not is_running(owner):
             log(f"owner process {owner_pid} is gone; stopping the test environment")
-            others = [p for p in state.processes if p.name != "watchdog"]
-            for record in reversed(others):
-                stop(record)
-            (state_dir / STATE_FILE).unlink(missing_ok=True)
+            with state_lock(state_dir):
+                state = State.load(state_dir)
+                for record in reversed(state.processes if state else []):
+                    if record.name != "watchdog":
+                        stop(record)
+                (state_dir / STATE_FILE).unlink(missing_ok=True)
             return
