@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import os
+from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -39,8 +40,10 @@ def templates_dir() -> Path:
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiling the templates is most of a cold `template` run; keep the result on disk."""
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache")
-    folder = Path(base) / "lmfchart" / f"jinja-{__version__}"
+    base = os.environ.get("LMFCHART_CACHE") or os.path.join(
+        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lmfchart"
+    )
+    folder = Path(base) / f"jinja-{__version__}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:
@@ -89,11 +92,15 @@ def _render(name: str, dialect: Dialect, **extra: Any) -> str:
         raise TemplateError(f"template {name}: {e}") from e
 
 
-def _block_renderer(dialect: Dialect) -> Any:
+def _block_renderer(dialect: Dialect) -> Callable[[str], str]:
+    module: Any = None
+
     def render_block(name: str) -> str:
-        module = environment().get_template(HELPERS_TEMPLATE).make_module(
-            vars=dialect.namespace()
-        )
+        nonlocal module
+        if module is None:  # the helpers module is bound to this dialect: build it once
+            module = environment().get_template(HELPERS_TEMPLATE).make_module(
+                vars=dialect.namespace()
+            )
         return str(getattr(module, name)())
 
     return render_block

@@ -50,6 +50,11 @@ def default_version() -> str:
     return available_versions()[-1]
 
 
+def require_version(version: str) -> None:
+    """Fail with a usage error unless schemas for Kubernetes `version` (X.Y) are at hand."""
+    _schema_dir(version)
+
+
 def _schema_dir(version: str) -> str:
     if version not in available_versions():
         known = ", ".join(available_versions())

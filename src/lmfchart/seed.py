@@ -6,6 +6,7 @@ later overlay in the new layout combine the way a Helm user expects.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -128,8 +129,6 @@ class _Translator:
 
 def translate_layer(data: dict[str, Any], lines: dict[KeyPath, int], source: str) -> Translation:
     """Rewrite one layer from the seed layout into the canonical one (in a copy)."""
-    import copy
-
     translator = _Translator(copy.deepcopy(data), lines, source)
     translator.volumes()
     translator.ingress()

@@ -66,7 +66,7 @@ def validate_file(path: str, *, kube_version: str) -> FileReport:
 
 def validate_files(paths: Sequence[str], *, kube_version: str | None = None) -> list[FileReport]:
     version = kube_version or kubeschema.default_version()
-    kubeschema._schema_dir(version)  # fail fast on an unknown version
+    kubeschema.require_version(version)
     return [validate_file(path, kube_version=version) for path in paths]
 
 
