@@ -202,16 +202,20 @@ def generate_go_mod(component: Component, released_go_mod: str) -> str:
 
 
 @contextlib.contextmanager
-def _build_lock() -> Iterator[None]:
-    """One build at a time per cache, across processes (two pytest runs, a shell...)."""
-    root = cache_root()
-    root.mkdir(parents=True, exist_ok=True)
-    with (root / ".build.lock").open("w", encoding="utf-8") as handle:
+def file_lock(path: Path) -> Iterator[None]:
+    """An exclusive lock across processes, held while the block runs."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with path.open("w", encoding="utf-8") as handle:
         fcntl.flock(handle, fcntl.LOCK_EX)
         try:
             yield
         finally:
             fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _build_lock() -> contextlib.AbstractContextManager[None]:
+    """One build at a time per cache, across processes (two pytest runs, a shell...)."""
+    return file_lock(cache_root() / ".build.lock")
 
 
 def build_component(go: Path, component: Component) -> None:

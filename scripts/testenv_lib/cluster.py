@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import base64
 import contextlib
-import fcntl
 import json
 import os
 import shutil
@@ -22,12 +21,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from . import pki as pki_module
-from .build import log
+from .build import file_lock, log
 from .config import ETCD_VERSION, KUBERNETES_VERSION, TestenvError, binary_path
 
 STATE_FILE = "state.json"
@@ -81,16 +79,9 @@ class State:
         return cls(**raw)
 
 
-@contextlib.contextmanager
-def state_lock(state_dir: Path) -> Iterator[None]:
+def state_lock(state_dir: Path) -> contextlib.AbstractContextManager[None]:
     """Serialize `up`, `down` and the watchdog on one state folder across processes."""
-    state_dir.mkdir(parents=True, exist_ok=True)
-    with (state_dir / ".lock").open("w", encoding="utf-8") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+    return file_lock(state_dir / ".lock")
 
 
 # --- processes ---------------------------------------------------------------------------
