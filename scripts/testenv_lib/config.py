@@ -58,6 +58,7 @@ COMPONENTS = (ETCD, KUBERNETES)
 
 
 def cache_root() -> Path:
+    # Same rule as lmfchart.cache.cache_root; kept here so the script runs without lmfchart.
     """`$LMFCHART_CACHE/testenv`, by default `~/.cache/lmfchart/testenv` (outside the repo)."""
     base = os.environ.get("LMFCHART_CACHE") or os.path.join(
         os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lmfchart"

@@ -11,6 +11,7 @@ import typer
 
 from lmfchart import __version__
 from lmfchart.errors import LmfchartError
+from lmfchart.release import DEFAULT_NAMESPACE, DEFAULT_RELEASE
 
 app = typer.Typer(
     name="lmfchart",
@@ -76,8 +77,10 @@ def render(
 
 @app.command()
 def template(
-    release: Annotated[str, typer.Argument(help="Release name.")] = "lmf",
-    namespace: Annotated[str, typer.Option("--namespace", "-n", help="Namespace.")] = "default",
+    release: Annotated[str, typer.Argument(help="Release name.")] = DEFAULT_RELEASE,
+    namespace: Annotated[
+        str, typer.Option("--namespace", "-n", help="Namespace.")
+    ] = DEFAULT_NAMESPACE,
     values: ValuesFiles = None,
     set_: SetValues = None,
     set_string: SetStrings = None,

@@ -224,8 +224,6 @@ Body = Callable[[], str]
 class Dialect(ABC):
     """The statements templates use; expressions are shared by both dialects."""
 
-    block_helper: Callable[[str], str]
-
     def namespace(self) -> dict[str, Any]:
         return {
             "v": Value, "eq": eq, "ne": ne, "and_": and_, "or_": or_, "not_": not_,

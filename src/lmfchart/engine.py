@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Callable
 from importlib import resources
 from pathlib import Path
@@ -12,6 +11,7 @@ from typing import Any
 import jinja2
 
 from lmfchart import __version__
+from lmfchart.cache import cache_root
 from lmfchart.dialect import (
     CHART_NAME,
     SCALAR_HELPERS,
@@ -40,10 +40,7 @@ def templates_dir() -> Path:
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:
     """Compiling the templates is most of a cold `template` run; keep the result on disk."""
-    base = os.environ.get("LMFCHART_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lmfchart"
-    )
-    folder = Path(base) / f"jinja-{__version__}"
+    folder = cache_root() / f"jinja-{__version__}"
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 
@@ -82,6 +82,3 @@ class OutputError(LmfchartError):
 class TemplateError(LmfchartError):
     """A bug in lmfchart's own templates: names the template so it can be fixed."""
 
-
-def join_issues(errors: Iterable[InputError]) -> InputError:
-    return InputError([issue for error in errors for issue in error.issues])

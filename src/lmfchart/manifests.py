@@ -6,34 +6,18 @@ from typing import Any
 
 import yaml
 
-from lmfchart import __version__, formats
+from lmfchart import __version__
 from lmfchart.dialect import Scope
 from lmfchart.engine import manifest_templates, render_concrete
-from lmfchart.errors import TemplateError, UsageError
+from lmfchart.errors import TemplateError
+from lmfchart.release import check_release
 from lmfchart.values import Values
 from lmfchart.yamlemit import dump
 from lmfchart.yamlio import read_rendered
 
-DEFAULT_RELEASE = "lmf"
-DEFAULT_NAMESPACE = "default"
 # Helm's install order for the kinds this chart makes: what others depend on comes first.
 INSTALL_ORDER = ("ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service",
                  "Deployment", "Ingress")
-# Helm's own limit: release names become parts of object names and label values.
-MAX_RELEASE_NAME = 53
-
-
-def check_release(release: str, namespace: str) -> None:
-    problem = formats.dns_label(release)
-    if problem or len(release) > MAX_RELEASE_NAME:
-        raise UsageError(
-            f"release name {release!r}: {problem or ''} "
-            f"(at most {MAX_RELEASE_NAME} characters, like Helm)".replace("  ", " ")
-        )
-    problem = formats.dns_label(namespace)
-    if problem:
-        raise UsageError(f"namespace {namespace!r}: {problem}")
-
 
 def render_objects(values: Values, *, release: str, namespace: str) -> list[dict[str, Any]]:
     """Every object of the release, in the order Helm would install them."""

@@ -9,7 +9,8 @@ from dataclasses import dataclass, field
 from lmfchart import kubeschema
 from lmfchart.errors import InputError, Issue, TemplateError
 from lmfchart.loading import load_release
-from lmfchart.manifests import DEFAULT_NAMESPACE, DEFAULT_RELEASE, render_objects
+from lmfchart.manifests import render_objects
+from lmfchart.release import DEFAULT_NAMESPACE, DEFAULT_RELEASE
 
 # Where a rendered field comes straight from a values key, name that key too.
 _PASS_THROUGH = {

@@ -12,12 +12,10 @@ import math
 import re
 from typing import Any
 
+from lmfchart.yamlio import reads_as_string
+
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 _PLAIN_STRING = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@+-]*(:[A-Za-z0-9_./@+-]+)*$")
-# Words YAML 1.1 readers (PyYAML, Helm's go-yaml) turn into booleans or null.
-_RESERVED_PLAIN = {
-    "y", "yes", "n", "no", "true", "false", "on", "off", "null", "~",
-}
 
 
 def scalar(value: Any) -> str:
@@ -32,14 +30,14 @@ def scalar(value: Any) -> str:
             raise ValueError("cannot write a non-finite number")
         return str(int(value)) if value.is_integer() else repr(value)
     if isinstance(value, str):
-        if _PLAIN_STRING.match(value) and value.lower() not in _RESERVED_PLAIN:
+        if _PLAIN_STRING.match(value) and reads_as_string(value):
             return value
         return json.dumps(value, ensure_ascii=False)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
 def key(name: str) -> str:
-    if _PLAIN_KEY.match(name) and name.lower() not in _RESERVED_PLAIN:
+    if _PLAIN_KEY.match(name) and reads_as_string(name):
         return name
     return json.dumps(name, ensure_ascii=False)
 

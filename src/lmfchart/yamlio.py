@@ -88,6 +88,15 @@ _FastHelmLikeLoader.yaml_implicit_resolvers = _HelmLikeLoader.yaml_implicit_reso
 _FastHelmLikeLoader.add_constructor("tag:yaml.org,2002:int", _HelmLikeLoader.construct_yaml_int)
 
 
+def reads_as_string(text: str) -> bool:
+    """Whether `text`, written plain, is read back as that string (not a bool, null, number)."""
+    resolved = _RESOLVER.resolve(ScalarNode, text, (True, False))  # type: ignore[no-untyped-call]
+    return bool(resolved == "tag:yaml.org,2002:str")
+
+
+_RESOLVER = _HelmLikeLoader("")
+
+
 @dataclass
 class LoadedValues:
     """A values document and where each key came from."""

