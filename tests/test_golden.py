@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from lmfchart.chart import chart_files
-from lmfchart.loading import load_release
-from lmfchart.manifests import render_objects, to_yaml_stream
+from lmfchart.inputs.loading import load_values
+from lmfchart.inputs.options import ValueOptions
+from lmfchart.render.chartfiles import chart_files
+from lmfchart.render.manifests import render_objects, to_yaml_stream
 from tests.conftest import EXAMPLES, REPO, example_values
 
 GOLDEN = REPO / "tests" / "golden"
@@ -30,18 +31,18 @@ def _compare(path: Path, actual: str, update: bool) -> None:
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_template_output_matches_golden(example: str, update_golden: bool) -> None:
-    release = load_release([str(example_values(example))])
-    text = to_yaml_stream(render_objects(release.values, release="lmf", namespace="llm"))
+    release = load_values(ValueOptions(files=(str(example_values(example)),)))
+    text = to_yaml_stream(render_objects(release.values, release_name="lmf", namespace="llm"))
     _compare(GOLDEN / f"{example}.template.yaml", text, update_golden)
 
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_chart_values_match_golden(example: str, update_golden: bool) -> None:
-    files = chart_files(load_release([str(example_values(example))]))
+    files = chart_files(load_values(ValueOptions(files=(str(example_values(example)),))).values)
     _compare(GOLDEN / f"{example}.values.yaml", files["values.yaml"], update_golden)
 
 
 def test_seed_chart_templates_match_golden(update_golden: bool) -> None:
-    files = chart_files(load_release([str(example_values("seed"))]))
+    files = chart_files(load_values(ValueOptions(files=(str(example_values("seed")),))).values)
     for name in ("templates/deployment.yaml", "templates/_helpers.tpl", "Chart.yaml"):
         _compare(GOLDEN / "seed-chart" / name, files[name], update_golden)

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from lmfchart.loading import load_release
-from lmfchart.manifests import render_notes
+from lmfchart.inputs.loading import load_values
+from lmfchart.inputs.options import ValueOptions
+from lmfchart.render.manifests import render_notes
 from tests.conftest import EXAMPLES, example_values
 from tests.support.charts import (
     by_identity,
@@ -116,6 +117,7 @@ def test_notes_match_what_helm_prints(example: str, helm4: Path, tmp_path: Path)
                     "--kubeconfig", str(tmp_path / "none"))
     assert done.returncode == 0, done.stderr
     helm_notes = done.stdout.split("NOTES:\n", 1)[1]
-    ours = render_notes(load_release([values]).values, release="demo", namespace="team-a")
+    loaded = load_values(ValueOptions(files=(values,)))
+    ours = render_notes(loaded.values, release_name="demo", namespace="team-a")
     assert ours.strip() == helm_notes.strip()
     assert "demo-llama-factory" in ours

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from lmfchart import kubeschema, yamlemit
-from lmfchart.errors import InputError
+from lmfchart import openapi
+from lmfchart.yamlio import emit as yamlemit
+from lmfchart.base.errors import InputError
 from tests.support.charts import by_identity, helm_objects, lmf_objects, render_chart_dir
 
 pytestmark = [pytest.mark.helm, pytest.mark.slow]
@@ -125,7 +126,7 @@ def test_generated_values_render_identically(
     assert kinds <= {"Deployment", "Service", "Ingress", "PersistentVolumeClaim",
                      "ServiceAccount"}, "a value created an object"
     for obj in expected:
-        assert kubeschema.check_object(obj, kubeschema.default_version()) == []
+        assert openapi.check_object(obj, openapi.default_version()) == []
     container = next(o for o in expected if o["kind"] == "Deployment")[
         "spec"]["template"]["spec"]["containers"][0]
     if "command" in values:

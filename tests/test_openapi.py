@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from lmfchart import kubeschema
+from lmfchart import openapi
 from tests.conftest import EXAMPLES, example_values
 from tests.support.charts import lmf_objects
 
-VERSIONS = ["1.25", "1.30", kubeschema.default_version()]
+VERSIONS = ["1.25", "1.30", openapi.default_version()]
 
 
 @pytest.mark.parametrize("version", VERSIONS)
@@ -18,14 +18,14 @@ def test_every_object_is_schema_valid(example: str | None, version: str) -> None
     objects = lmf_objects("lmf", "llm", files=files)
     assert objects
     for obj in objects:
-        assert kubeschema.check_object(obj, version) == [], obj["kind"]
+        assert openapi.check_object(obj, version) == [], obj["kind"]
 
 
 def test_strict_mode_rejects_unknown_fields() -> None:
-    problems = kubeschema.check_object(
+    problems = openapi.check_object(
         {"apiVersion": "v1", "kind": "Service", "metadata": {"name": "x"},
          "spec": {"portz": []}},
-        kubeschema.default_version(),
+        openapi.default_version(),
     )
     assert problems and "portz" in problems[0].message
 
@@ -33,6 +33,6 @@ def test_strict_mode_rejects_unknown_fields() -> None:
 def test_pass_through_values_are_checked_against_the_schema() -> None:
     objects = lmf_objects("lmf", "llm", sets=["affinity.nodeAfinity.x=1"])
     deployment = next(o for o in objects if o["kind"] == "Deployment")
-    [problem] = kubeschema.check_object(deployment, kubeschema.default_version())
+    [problem] = openapi.check_object(deployment, openapi.default_version())
     assert problem.path == ("spec", "template", "spec", "affinity")
     assert "nodeAfinity" in problem.message

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from lmfchart.valuesdoc import reference_table
+from lmfchart.model.valuesdoc import reference_table
 from tests.conftest import REPO
 
 START, END = "<!-- values-reference:start -->", "<!-- values-reference:end -->"

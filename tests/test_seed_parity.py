@@ -89,14 +89,15 @@ def test_ingress_matches_seed(objects: dict[Any, Any]) -> None:
 
 def test_chart_env_list_matches_the_template() -> None:
     """crosschecks.chart_env names exactly the variables the Deployment template sets."""
-    from lmfchart.crosschecks import chart_env
-    from lmfchart.loading import load_release
+    from lmfchart.inputs.loading import load_values
+    from lmfchart.inputs.options import ValueOptions
+    from lmfchart.model.crosschecks import chart_env
 
     sets = ["ingress.enabled=true", "ingress.host=a.example.com", "ingress.path=/ui",
             "hub.source=modelscope", "hub.hfEndpoint=https://hf-mirror.com",
             "proxy.httpProxy=http://p:3128", "proxy.httpsProxy=http://p:3128",
             "proxy.noProxy=localhost"]
-    release = load_release(sets=sets)
+    release = load_values(ValueOptions(sets=tuple(sets)))
     deployment = next(o for o in lmf_objects("lmf", "ns", sets=sets) if o["kind"] == "Deployment")
     rendered = {e["name"] for e in deployment["spec"]["template"]["spec"]["containers"][0]["env"]}
     assert rendered == set(chart_env(release.values))

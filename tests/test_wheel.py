@@ -27,7 +27,7 @@ def test_wheel_installs_and_renders(tmp_path: Path) -> None:
     subprocess.run([str(python), "-m", "pip", "install", "--no-deps", "--quiet", str(wheel)],
                    check=True, capture_output=True)
     where = subprocess.run(
-        [str(python), "-c", "import lmfchart.engine as e; print(e.templates_dir())"],
+        [str(python), "-c", "import lmfchart.render.engine as e; print(e.templates_dir())"],
         check=True, capture_output=True, text=True, cwd=tmp_path,
     ).stdout.strip()
     assert where.startswith(str(env_dir)), f"templates came from {where}, not the wheel"

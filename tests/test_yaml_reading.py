@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from lmfchart import yamlemit
-from lmfchart.setvalues import apply_set
-from lmfchart.yamlio import parse_values
+from lmfchart.inputs.setvalues import apply_set
+from lmfchart.yamlio import emit as yamlemit
+from lmfchart.yamlio.reading import parse_values
 from tests.support.charts import helm_run
 
 pytestmark = pytest.mark.helm

@@ -10,8 +10,9 @@ from typing import Annotated
 import typer
 
 from lmfchart import __version__
-from lmfchart.errors import LmfchartError
-from lmfchart.release import DEFAULT_NAMESPACE, DEFAULT_RELEASE
+from lmfchart.base.errors import LmfchartError
+from lmfchart.inputs.options import ValueOptions
+from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 
 app = typer.Typer(
     name="lmfchart",
@@ -46,13 +47,17 @@ def _fail(error: LmfchartError) -> typer.Exit:
     return typer.Exit(error.exit_code)
 
 
-def _load(files: list[str] | None, sets: list[str] | None, set_strings: list[str] | None):  # type: ignore[no-untyped-def]
-    from lmfchart.loading import load_release
+def _options(
+    files: list[str] | None, sets: list[str] | None, set_strings: list[str] | None
+) -> ValueOptions:
+    return ValueOptions(
+        files=tuple(files or ()), sets=tuple(sets or ()), set_strings=tuple(set_strings or ())
+    )
 
-    release = load_release(files or [], sets=sets or [], set_strings=set_strings or [])
-    for note in release.notes:
+
+def _print_notes(notes: tuple[str, ...]) -> None:
+    for note in notes:
         typer.secho(f"note: {note}", err=True, fg=typer.colors.YELLOW)
-    return release
 
 
 @app.command()
@@ -66,18 +71,21 @@ def render(
     force: Annotated[bool, typer.Option(help="Replace a non-empty output directory.")] = False,
 ) -> None:
     """Write a Helm chart for LLaMA-Factory built from the given values."""
-    from lmfchart.chart import write_chart
+    from lmfchart.usecases.render_chart import render_chart
 
     try:
-        written = write_chart(_load(values, set_, set_string), output, force=force)
+        rendered = render_chart(
+            values=_options(values, set_, set_string), output=output, force=force
+        )
     except LmfchartError as e:
         raise _fail(e) from e
-    typer.echo(f"wrote chart to {written}")
+    _print_notes(rendered.notes)
+    typer.echo(f"wrote chart to {rendered.path}")
 
 
 @app.command()
 def template(
-    release: Annotated[str, typer.Argument(help="Release name.")] = DEFAULT_RELEASE,
+    release_name: Annotated[str, typer.Argument(help="Release name.")] = DEFAULT_RELEASE_NAME,
     namespace: Annotated[
         str, typer.Option("--namespace", "-n", help="Namespace.")
     ] = DEFAULT_NAMESPACE,
@@ -85,15 +93,18 @@ def template(
     set_: SetValues = None,
     set_string: SetStrings = None,
 ) -> None:
-    """Print the manifests exactly as `install` would apply them."""
-    from lmfchart.manifests import render_objects, to_yaml_stream
+    """Print the manifests exactly as a release of this chart applies them."""
+    from lmfchart.usecases.template import template as template_objects
 
     try:
-        loaded = _load(values, set_, set_string)
-        objects = render_objects(loaded.values, release=release, namespace=namespace)
+        output = template_objects(
+            release_name=release_name, namespace=namespace,
+            values=_options(values, set_, set_string),
+        )
     except LmfchartError as e:
         raise _fail(e) from e
-    sys.stdout.write(to_yaml_stream(objects))
+    _print_notes(output.notes)
+    sys.stdout.write(output.text)
 
 
 @app.command()
@@ -108,7 +119,8 @@ def validate(
     ] = None,
 ) -> None:
     """Check values files: the model, the rendering and every object's Kubernetes schema."""
-    from lmfchart.validation import format_reports, validate_files
+    from lmfchart.usecases.reports import format_reports
+    from lmfchart.usecases.validate import validate_files
 
     try:
         reports = validate_files(files, kube_version=kube_version)
@@ -123,7 +135,7 @@ def schema() -> None:
     """Print the values JSON schema (the chart's values.schema.json)."""
     import json
 
-    from lmfchart.schema import values_schema
+    from lmfchart.model.schema import values_schema
 
     sys.stdout.write(json.dumps(values_schema(), indent=2) + "\n")
 

@@ -11,8 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from lmfchart.loading import load_release
-from lmfchart.manifests import render_objects, to_yaml_stream
+from lmfchart.inputs.loading import load_values
+from lmfchart.inputs.options import ValueOptions
+from lmfchart.render.manifests import render_objects, to_yaml_stream
 from tests.conftest import EXAMPLES, example_values
 from tests.support.charts import render_chart_dir
 
@@ -25,8 +26,8 @@ pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 def test_server_side_dry_run_accepts_every_example(
     example: str, cluster: Cluster, namespace: str
 ) -> None:
-    release = load_release([str(example_values(example))])
-    manifests = to_yaml_stream(render_objects(release.values, release="lmf",
+    release = load_values(ValueOptions(files=(str(example_values(example)),)))
+    manifests = to_yaml_stream(render_objects(release.values, release_name="lmf",
                                               namespace=namespace))
     done = cluster.kubectl("apply", "--server-side", "--dry-run=server",
                            "--field-manager=lmfchart", "-f", "-", stdin=manifests, check=False)

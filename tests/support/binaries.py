@@ -20,7 +20,7 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from lmfchart.cache import cache_root
+from lmfchart.base.cache import cache_root
 
 
 @dataclass(frozen=True)

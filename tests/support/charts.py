@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from lmfchart.chart import write_chart
-from lmfchart.loading import load_release
-from lmfchart.manifests import render_objects, to_yaml_stream
-from lmfchart.yamlio import read_rendered
+from lmfchart.inputs.loading import load_values
+from lmfchart.inputs.options import ValueOptions
+from lmfchart.render.chartfiles import write_chart
+from lmfchart.render.manifests import render_objects, to_yaml_stream
+from lmfchart.yamlio.reading import read_rendered
 
 Objects = list[dict[str, Any]]
 
@@ -35,17 +36,20 @@ def render_chart_dir(
     out: Path, *, files: Sequence[str] = (), sets: Sequence[str] = (),
     documents: Sequence[tuple[str, str]] = (),
 ) -> Path:
-    release = load_release(files, sets=sets, documents=documents)
-    return write_chart(release, out)
+    loaded = load_values(ValueOptions(files=tuple(files), sets=tuple(sets),
+                                      documents=tuple(documents)))
+    return write_chart(loaded.values, out)
 
 
 def lmf_objects(
-    release: str, namespace: str, *, files: Sequence[str] = (), sets: Sequence[str] = (),
+    release_name: str, namespace: str, *, files: Sequence[str] = (), sets: Sequence[str] = (),
     documents: Sequence[tuple[str, str]] = (),
 ) -> Objects:
     """What `lmfchart template` prints, read back from its YAML text."""
-    loaded = load_release(files, sets=sets, documents=documents)
-    text = to_yaml_stream(render_objects(loaded.values, release=release, namespace=namespace))
+    loaded = load_values(ValueOptions(files=tuple(files), sets=tuple(sets),
+                                      documents=tuple(documents)))
+    text = to_yaml_stream(render_objects(loaded.values, release_name=release_name,
+                                            namespace=namespace))
     return parse_stream(text)
 
 

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
-from lmfchart.errors import UsageError
-from lmfchart.keypath import format_path
+from lmfchart.base.errors import UsageError
+from lmfchart.base.keypath import format_path
 
 _PACKAGE = "kubernetes_validate"
 _SCHEMA_ROOT = "kubernetes-json-schema"

@@ -12,7 +12,7 @@ import math
 import re
 from typing import Any
 
-from lmfchart.yamlio import reads_as_string
+from lmfchart.yamlio.reading import reads_as_string
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
 _PLAIN_STRING = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@+-]*(:[A-Za-z0-9_./@+-]+)*$")

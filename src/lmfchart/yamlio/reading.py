@@ -16,8 +16,8 @@ from typing import Any, ClassVar
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
-from lmfchart.errors import InputError
-from lmfchart.keypath import KeyPath, format_path
+from lmfchart.base.errors import InputError
+from lmfchart.base.keypath import KeyPath, format_path
 
 # A Helm release record is capped at 1 MiB, so a larger values file can never be installed.
 MAX_FILE_BYTES = 1024 * 1024
@@ -98,7 +98,7 @@ _RESOLVER = _HelmLikeLoader("")
 
 
 @dataclass
-class LoadedValues:
+class ValuesDocument:
     """A values document and where each key came from."""
 
     data: dict[str, Any]
@@ -205,7 +205,7 @@ class _Builder:
         return out
 
 
-def parse_values(text: str, *, source: str) -> LoadedValues:
+def parse_values(text: str, *, source: str) -> ValuesDocument:
     """Parse one YAML document that must be a mapping (empty means no values)."""
     loader = _HelmLikeLoader(text)
     try:
@@ -221,16 +221,16 @@ def parse_values(text: str, *, source: str) -> LoadedValues:
                 ) from e
             raise
         if node is None:
-            return LoadedValues({}, source)
+            return ValuesDocument({}, source)
         builder = _Builder(loader, source)
         if isinstance(node, ScalarNode) and loader.construct_object(node) is None:
-            return LoadedValues({}, source)
+            return ValuesDocument({}, source)
         if not isinstance(node, MappingNode):
             raise builder.fail(
                 f"expected a mapping of values at the top level, found {_kind(node)}", node, ()
             )
         data = builder.build(node, ())
-        return LoadedValues(data, source, builder.lines)
+        return ValuesDocument(data, source, builder.lines)
     except RecursionError as e:
         # PyYAML composes nested collections recursively, before our depth check can run.
         raise InputError.single(
@@ -265,7 +265,7 @@ def _decode(raw: bytes, source: str) -> str:
         ) from e
 
 
-def read_values_file(path: str) -> LoadedValues:
+def read_values_file(path: str) -> ValuesDocument:
     """Read and parse a values file named on the command line (`-` is standard input)."""
     if path == "-":
         import sys

@@ -10,9 +10,12 @@ from typing import Any
 
 import jinja2
 
+import lmfchart
 from lmfchart import __version__
-from lmfchart.cache import cache_root
-from lmfchart.dialect import (
+from lmfchart.base.cache import cache_root
+from lmfchart.base.errors import TemplateError
+from lmfchart.model.values import VOLUME_NAMES, WEBUI_PORT
+from lmfchart.render.dialect import (
     CHART_NAME,
     SCALAR_HELPERS,
     ConcreteDialect,
@@ -22,8 +25,6 @@ from lmfchart.dialect import (
     Value,
     ne,
 )
-from lmfchart.errors import TemplateError
-from lmfchart.values import VOLUME_NAMES, WEBUI_PORT
 
 HELPERS_TEMPLATE = "helpers.j2"
 MANIFEST_DIR = "manifests"
@@ -35,7 +36,11 @@ def templates_dir() -> Path:
     packaged = resources.files("lmfchart") / "templates"
     if packaged.is_dir():
         return Path(str(packaged))
-    return Path(__file__).resolve().parents[2] / "templates"
+    checkout = Path(lmfchart.__file__).resolve().parents[2] / "templates"
+    if not (checkout / HELPERS_TEMPLATE).is_file():
+        raise TemplateError(f"lmfchart's templates are missing: looked in {packaged} and "
+                            f"{checkout}; reinstall lmfchart")
+    return checkout
 
 
 def _bytecode_cache() -> jinja2.BytecodeCache | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from lmfchart.errors import UsageError
+from lmfchart.base.errors import UsageError
 
 MAX_LIST_INDEX = 65536
 MAX_NESTING = 30

@@ -3,20 +3,20 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 import pydantic
 
-from lmfchart import formats
-from lmfchart.crosschecks import cross_check
-from lmfchart.errors import InputError, Issue
-from lmfchart.keypath import KeyPath, format_path
-from lmfchart.seed import split_image, translate_layer
-from lmfchart.setvalues import apply_set
-from lmfchart.values import Values, default_values
-from lmfchart.yamlio import LoadedValues, parse_values, read_values_file
+from lmfchart.base.errors import InputError, Issue
+from lmfchart.base.keypath import KeyPath, format_path
+from lmfchart.inputs.options import ValueOptions
+from lmfchart.inputs.seed import split_image, translate_layer
+from lmfchart.inputs.setvalues import apply_set
+from lmfchart.model import formats
+from lmfchart.model.crosschecks import cross_check
+from lmfchart.model.values import Values, default_values
+from lmfchart.yamlio.reading import ValuesDocument, parse_values, read_values_file
 
 
 @dataclass(frozen=True)
@@ -26,7 +26,7 @@ class Origin:
 
 
 @dataclass
-class LoadedRelease:
+class LoadedValues:
     """Checked values plus what the user gave, for messages and the chart's values.yaml."""
 
     values: Values
@@ -43,7 +43,7 @@ class _Layers:
     origins: dict[KeyPath, Origin] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
 
-    def add(self, loaded: LoadedValues) -> None:
+    def add(self, loaded: ValuesDocument) -> None:
         translated = translate_layer(loaded.data, loaded.lines, loaded.source)
         self.notes += translated.notes
         _merge_into(self.data, translated.data, (), self.origins)
@@ -162,18 +162,10 @@ def _located(layers: _Layers, path: KeyPath, message: str) -> Issue:
     )
 
 
-def load_release(
-    files: Sequence[str] = (),
-    *,
-    sets: Sequence[str] = (),
-    set_strings: Sequence[str] = (),
-    documents: Sequence[tuple[str, str]] = (),
-) -> LoadedRelease:
-    """Merge values files (later wins) and --set flags like Helm, then check everything.
-
-    `documents` are (source name, YAML text) pairs read before `files`; tests and
-    callers that already hold the text use them.
-    """
+def load_values(options: ValueOptions) -> LoadedValues:
+    """Merge values files (later wins) and --set flags like Helm, then check everything."""
+    documents, files = options.documents, options.files
+    sets, set_strings = options.sets, options.set_strings
     layers = _Layers()
     for source, text in documents:
         layers.add(parse_values(text, source=source))
@@ -205,7 +197,7 @@ def load_release(
     crossed = cross_check(values)
     if crossed:
         raise InputError([_located(layers, p, m) for p, m in crossed])
-    return LoadedRelease(values, layers.notes)
+    return LoadedValues(values, layers.notes)
 
 
 def _blame_set(layers: _Layers, before: Any, after: Any, path: KeyPath) -> None:

@@ -10,8 +10,8 @@ import copy
 from dataclasses import dataclass, field
 from typing import Any
 
-from lmfchart.errors import InputError
-from lmfchart.keypath import KeyPath, format_path
+from lmfchart.base.errors import InputError
+from lmfchart.base.keypath import KeyPath, format_path
 
 SEED_VOLUMES = {
     "hfcache": ("hfCache", "/root/.cache/huggingface/"),

@@ -23,7 +23,7 @@ from pydantic import (
     WithJsonSchema,
 )
 
-from lmfchart import formats
+from lmfchart.model import formats
 
 DEFAULT_IMAGE_REPOSITORY = "hiyouga/llamafactory"
 # The newest upstream release whose image tag we could confirm; bump with the golden files.

@@ -9,17 +9,17 @@ import tempfile
 from pathlib import Path
 
 from lmfchart import __version__
-from lmfchart.dialect import CHART_NAME
-from lmfchart.engine import helm_helpers, manifest_templates, render_helm, render_plain
-from lmfchart.errors import OutputError
-from lmfchart.loading import LoadedRelease
-from lmfchart.schema import values_schema
-from lmfchart.valuesdoc import reference_table, values_yaml
+from lmfchart.base.errors import OutputError
+from lmfchart.model.schema import values_schema
+from lmfchart.model.values import Values
+from lmfchart.model.valuesdoc import reference_table, values_yaml
+from lmfchart.render.dialect import CHART_NAME
+from lmfchart.render.engine import helm_helpers, manifest_templates, render_helm, render_plain
 
 
-def chart_files(release: LoadedRelease) -> dict[str, str]:
+def chart_files(values: Values) -> dict[str, str]:
     """Relative path -> content of every file of the chart."""
-    effective = release.effective
+    effective = values.model_dump(mode="json")
     files = {
         "Chart.yaml": render_plain(
             "chart/Chart.yaml.j2",
@@ -42,9 +42,9 @@ def chart_files(release: LoadedRelease) -> dict[str, str]:
     return files
 
 
-def write_chart(release: LoadedRelease, out_dir: Path, *, force: bool = False) -> Path:
+def write_chart(values: Values, out_dir: Path, *, force: bool = False) -> Path:
     """Write the chart to `out_dir` atomically: all of it, or nothing."""
-    files = chart_files(release)
+    files = chart_files(values)
     target = out_dir.resolve()
     if target.exists() and not target.is_dir():
         raise OutputError(f"{out_dir}: exists and is not a directory")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-from lmfchart.values import Values
+from lmfchart.model.values import Values
 
 DRAFT = "http://json-schema.org/draft-07/schema#"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from lmfchart.keypath import KeyPath
-from lmfchart.values import VOLUME_NAMES, Values
+from lmfchart.base.keypath import KeyPath
+from lmfchart.model.values import VOLUME_NAMES, Values
 
 Problem = tuple[KeyPath, str]
 

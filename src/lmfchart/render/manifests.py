@@ -7,22 +7,22 @@ from typing import Any
 import yaml
 
 from lmfchart import __version__
-from lmfchart.dialect import Scope
-from lmfchart.engine import manifest_templates, render_concrete
-from lmfchart.errors import TemplateError
-from lmfchart.release import check_release
-from lmfchart.values import Values
-from lmfchart.yamlemit import dump
-from lmfchart.yamlio import read_rendered
+from lmfchart.base.errors import TemplateError
+from lmfchart.model.names import check_release_name
+from lmfchart.model.values import Values
+from lmfchart.render.dialect import Scope
+from lmfchart.render.engine import manifest_templates, render_concrete
+from lmfchart.yamlio.emit import dump
+from lmfchart.yamlio.reading import read_rendered
 
 # Helm's install order for the kinds this chart makes: what others depend on comes first.
 INSTALL_ORDER = ("ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service",
                  "Deployment", "Ingress")
 
-def render_objects(values: Values, *, release: str, namespace: str) -> list[dict[str, Any]]:
+def render_objects(values: Values, *, release_name: str, namespace: str) -> list[dict[str, Any]]:
     """Every object of the release, in the order Helm would install them."""
-    check_release(release, namespace)
-    scope = _scope(values, release, namespace)
+    check_release_name(release_name, namespace)
+    scope = _scope(values, release_name, namespace)
     objects: list[dict[str, Any]] = []
     for name in manifest_templates():
         text = render_concrete(name, scope)
@@ -39,18 +39,18 @@ def _install_rank(obj: dict[str, Any]) -> int:
     return INSTALL_ORDER.index(kind) if kind in INSTALL_ORDER else len(INSTALL_ORDER)
 
 
-def _scope(values: Values, release: str, namespace: str) -> Scope:
+def _scope(values: Values, release_name: str, namespace: str) -> Scope:
     return Scope(
         values=values.model_dump(mode="json"),
-        release_name=release,
+        release_name=release_name,
         namespace=namespace,
         chart_version=__version__,
     )
 
 
-def render_notes(values: Values, *, release: str, namespace: str) -> str:
+def render_notes(values: Values, *, release_name: str, namespace: str) -> str:
     """What NOTES.txt says for this release: how to reach the web UI."""
-    return render_concrete("NOTES.txt.j2", _scope(values, release, namespace))
+    return render_concrete("NOTES.txt.j2", _scope(values, release_name, namespace))
 
 
 def to_yaml_stream(objects: list[dict[str, Any]]) -> str:

@@ -17,7 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from lmfchart.errors import TemplateError
+from lmfchart.base.errors import TemplateError
 
 CHART_NAME = "llama-factory"
 

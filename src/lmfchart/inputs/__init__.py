@@ -1,0 +1,1 @@
+"""What the user gives: values files, --set flags and the seed chart's layout, merged like Helm."""

@@ -1,0 +1,1 @@
+"""Use cases: one function per command, keyword-only, no terminal and no flags parsing."""

@@ -1,0 +1,52 @@
+"""Validation reports as text, JSON or GitHub Actions annotations."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+
+from lmfchart.base.errors import Issue
+from lmfchart.usecases.validate import FileReport
+
+
+def format_reports(reports: Sequence[FileReport], style: str) -> str:
+    if style == "json":
+        return json.dumps(
+            {
+                "valid": all(r.ok for r in reports),
+                "files": [
+                    {"file": r.file, "valid": r.ok, "errors": [i.as_dict() for i in r.issues]}
+                    for r in reports
+                ],
+            },
+            indent=2,
+        ) + "\n"
+    lines: list[str] = []
+    for report in reports:
+        if style == "github":
+            lines += [_annotation(issue) for issue in report.issues]
+        elif report.ok:
+            lines.append(f"ok    {report.file}")
+        else:
+            lines.append(f"FAIL  {report.file}")
+            lines += [f"  {issue.render()}" for issue in report.issues]
+    bad = sum(not r.ok for r in reports)
+    lines.append(f"{len(reports) - bad} valid, {bad} invalid")
+    return "\n".join(lines) + "\n"
+
+
+def _escape(text: str, *, prop: bool = False) -> str:
+    text = text.replace("%", "%25").replace("\r", "%0D").replace("\n", "%0A")
+    if prop:
+        text = text.replace(":", "%3A").replace(",", "%2C")
+    return text
+
+
+def _annotation(issue: Issue) -> str:
+    props = [f"file={_escape(issue.file or '', prop=True)}"]
+    if issue.line is not None:
+        props.append(f"line={issue.line}")
+    if issue.key_path:
+        props.append(f"title={_escape(issue.key_path, prop=True)}")
+    message = f"{issue.key_path}: {issue.message}" if issue.key_path else issue.message
+    return f"::error {','.join(props)}::{_escape(message)}"
