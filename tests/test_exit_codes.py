@@ -76,9 +76,10 @@ def _run_copy(src: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def test_4_for_a_bug_in_lmfchart(tmp_path: Path) -> None:
     src = _copy_with_template(tmp_path, "{{ no_such_helper() }}\n")
-    done = _run_copy(src, "template")
-    assert done.returncode == 4, done.stderr
-    assert "service.yaml" in done.stderr and done.stdout == ""
+    for args in (["template"], ["validate", str(example_values("seed"))]):
+        done = _run_copy(src, *args)
+        assert done.returncode == 4, (args, done.stderr)
+        assert "service.yaml" in done.stderr and done.stdout == "", args
 
 
 def test_4_for_an_unexpected_exception(tmp_path: Path) -> None:

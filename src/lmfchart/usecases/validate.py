@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from lmfchart import openapi
-from lmfchart.base.errors import InputError, Issue, TemplateError, UsageError
+from lmfchart.base.errors import InputError, Issue, UsageError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
@@ -45,7 +45,9 @@ def _values_key(path: tuple[str | int, ...]) -> str | None:
 def validate_deployment(
     *, name: str, values: ValueOptions, kube_version: str
 ) -> FileReport:
-    """Check one set of values as Helm would deploy it; `name` labels the report."""
+    """Check one set of values as Helm would deploy it; `name` labels the report.
+
+    A TemplateError is lmfchart's own bug, not the values': it ends the run (exit 4)."""
     report = FileReport(name)
     try:
         loaded = load_values(values)
@@ -53,9 +55,6 @@ def validate_deployment(
                                  namespace=DEFAULT_NAMESPACE)
     except InputError as e:
         report.issues += e.issues
-        return report
-    except TemplateError as e:
-        report.issues.append(Issue(f"internal template error: {e.message}", file=name))
         return report
     for obj in objects:
         for problem in openapi.check_object(obj, kube_version):
