@@ -53,7 +53,10 @@ def test_wheel_installs_and_renders(tmp_path: Path) -> None:
     # sys.path after the venv's own site-packages, so the wheel shadows any other lmfchart
     # (and .pth files in those folders, such as an editable lmfchart's, are not run).
     (purelib / "lmfchart_test_dependencies.pth").write_text("\n".join(_dependency_dirs()) + "\n")
-    _run(python, "-m", "pip", "install", "--no-deps", "--no-index", "--quiet", wheel, cwd=tmp_path)
+    # --ignore-installed: an lmfchart installed where the dependencies are (`pip install .`)
+    # would otherwise count as already there, and the wheel would not be installed at all.
+    _run(python, "-m", "pip", "install", "--no-deps", "--no-index", "--ignore-installed",
+         "--quiet", wheel, cwd=tmp_path)
     where = _run(python, "-c", "import lmfchart, lmfchart.render.engine as e; "
                  "print(lmfchart.__file__); print(e.templates_dir())", cwd=tmp_path)
     assert all(line.startswith(str(env_dir)) for line in where.splitlines()), (
