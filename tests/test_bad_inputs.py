@@ -1,8 +1,8 @@
 """A catalogue of bad inputs, run through the real CLI: clean errors, located, nothing written.
 
 Every case is rendered with `lmfchart render -f BAD -o OUT` and printed with
-`lmfchart template -f BAD`. Both must fail with the expected exit code (1 for bad values
-or output problems, 2 for usage errors such as bad --set syntax), the error must name the
+`lmfchart template -f BAD`. Both must fail with the expected exit code (1 for bad values,
+2 for usage errors such as bad --set syntax; output problems exit 3), the error must name the
 file, the line and the dotted key path whenever lmfchart can know them, OUT must not exist
 afterwards (nor any `.OUT.*` staging folder), and `template` must print nothing.
 
@@ -549,7 +549,7 @@ def test_non_empty_output_dir_without_force_is_left_alone(tmp_path: Path) -> Non
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     result = runner.invoke(app, ["render", "-o", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr == (
         f"error: {out}: directory is not empty (use --force to replace it)\n"
     )
@@ -572,7 +572,7 @@ def test_output_is_an_existing_file(tmp_path: Path) -> None:
     out = tmp_path / "out"
     out.write_text("not a chart")
     result = runner.invoke(app, ["render", "-o", str(out), "--force"])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr == f"error: {out}: exists and is not a directory\n"
     assert out.read_text() == "not a chart"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["out"]
@@ -582,7 +582,7 @@ def test_output_below_a_regular_file(tmp_path: Path) -> None:
     (tmp_path / "file").write_text("x")
     out = tmp_path / "file" / "chart"
     result = runner.invoke(app, ["render", "-o", str(out)])
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert result.stderr.startswith(f"error: {out}: cannot create the chart here"), result.stderr
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
@@ -686,7 +686,7 @@ def test_validate_github_annotations(mixed_files: dict[str, str]) -> None:
     assert all(mixed_files["good"] != f for f, *_ in found)
 
 
-@pytest.mark.parametrize("version", ["1.2", "2.0", "latest", "v1.30"])
+@pytest.mark.parametrize("version", ["1.2", "2.0", "latest", "V1.30"])
 def test_validate_unknown_kube_version(version: str) -> None:
     result = runner.invoke(
         app, ["validate", "--kube-version", version, str(example_values("seed"))]

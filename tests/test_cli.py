@@ -89,7 +89,7 @@ def test_render_refuses_non_empty_dir_unless_forced(tmp_path: Path) -> None:
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     result = run("render", "-o", str(out))
-    assert result.exit_code == 1
+    assert result.exit_code == 3
     assert "not empty" in result.output and "--force" in result.output
     assert (out / "keep.txt").read_text() == "mine"
     forced = run("render", "-o", str(out), "--force")

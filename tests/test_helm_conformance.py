@@ -110,7 +110,7 @@ def test_defaults_render_a_current_upstream_webui(helm4: Path, tmp_path: Path) -
 
 @pytest.mark.parametrize("example", EXAMPLES)
 def test_notes_match_what_helm_prints(example: str, helm4: Path, tmp_path: Path) -> None:
-    """NOTES.txt comes from the same source as `lmfchart install`'s closing message."""
+    """lmfchart's NOTES.txt text is what helm prints after installing the chart."""
     values = str(example_values(example))
     chart = render_chart_dir(tmp_path / "chart", files=[values])
     done = helm_run(helm4, "install", "demo", str(chart), "-n", "team-a", "--dry-run=client",

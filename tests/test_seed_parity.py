@@ -1,4 +1,4 @@
-"""The seed values file renders what the seed chart rendered (shared/reference/seed-chart.md)."""
+"""The seed values file renders what the seed chart rendered (docs/seed-chart.md)."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""lmfchart: a validated Helm chart for LLaMA-Factory, rendered and installed from Python."""
+"""lmfchart: a validated Helm chart for LLaMA-Factory's web UI, rendered from Python."""
 
 __version__ = "0.1.0"
 

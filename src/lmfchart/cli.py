@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import traceback
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -10,13 +11,15 @@ from typing import Annotated
 import typer
 
 from lmfchart import __version__
-from lmfchart.base.errors import LmfchartError
+from lmfchart.base.errors import EXIT_INTERNAL, LmfchartError
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 
 app = typer.Typer(
     name="lmfchart",
-    help="Validate values, render a Helm chart for LLaMA-Factory, and install it.",
+    help="Validate values for LLaMA-Factory's web UI on Kubernetes, render them into a Helm "
+    "chart, and print the manifests it makes.\n\nExit codes: 0 done, 1 invalid values, "
+    "2 usage error, 3 the chart could not be written, 4 a bug in lmfchart.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -40,6 +43,23 @@ class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
+
+
+def _print_version(asked: bool) -> None:
+    if asked:
+        typer.echo(__version__)
+        raise typer.Exit()
+
+
+@app.callback()
+def _global_options(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True,
+                     help="Print lmfchart's version and exit."),
+    ] = False,
+) -> None:
+    pass
 
 
 def _fail(error: LmfchartError) -> typer.Exit:
@@ -93,7 +113,7 @@ def template(
     set_: SetValues = None,
     set_string: SetStrings = None,
 ) -> None:
-    """Print the manifests exactly as a release of this chart applies them."""
+    """Print the manifests the chart makes for a release name and namespace."""
     from lmfchart.usecases.template import template as template_objects
 
     try:
@@ -109,21 +129,38 @@ def template(
 
 @app.command()
 def validate(
-    files: Annotated[list[str], typer.Argument(help="Values files to check.")],
+    files: Annotated[
+        list[str] | None,
+        typer.Argument(help="Values files to check, each one on top of the -f files "
+                       "(then --set applies)."),
+    ] = None,
+    *,
+    values: ValuesFiles = None,
+    set_: SetValues = None,
+    set_string: SetStrings = None,
     format_: Annotated[
         ReportFormat, typer.Option("--format", help="text, json or github (annotations).")
     ] = ReportFormat.text,
     kube_version: Annotated[
         str | None,
-        typer.Option(help="Kubernetes version X.Y for the OpenAPI schemas (default: newest)."),
+        typer.Option(help="Kubernetes version for the OpenAPI schemas, as Helm takes it: "
+                     "1.30, v1.30 or 1.30.2 (default: newest known)."),
     ] = None,
 ) -> None:
-    """Check values files: the model, the rendering and every object's Kubernetes schema."""
+    """Check values: the model, the rendering and every object's Kubernetes schema.
+
+    validate -f base.yaml -f prod.yaml: the merged values, as one deployment.
+
+    validate -f base.yaml prod.yaml staging.yaml: prod and staging, each on top of base.
+
+    Exit 0 when everything is valid, 1 otherwise.
+    """
     from lmfchart.usecases.reports import format_reports
     from lmfchart.usecases.validate import validate_files
 
     try:
-        reports = validate_files(files, kube_version=kube_version)
+        reports = validate_files(files=files or (), values=_options(values, set_, set_string),
+                                 kube_version=kube_version)
     except LmfchartError as e:
         raise _fail(e) from e
     sys.stdout.write(format_reports(reports, format_.value))
@@ -147,4 +184,9 @@ def version() -> None:
 
 
 def main() -> None:
-    app()
+    try:
+        app()
+    except Exception:
+        # A bug in lmfchart: keep the traceback, but never exit as if the values were bad.
+        traceback.print_exc()
+        sys.exit(EXIT_INTERNAL)

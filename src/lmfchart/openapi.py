@@ -50,15 +50,30 @@ def default_version() -> str:
     return available_versions()[-1]
 
 
-def require_version(version: str) -> None:
-    """Fail with a usage error unless schemas for Kubernetes `version` (X.Y) are at hand."""
-    _schema_dir(version)
+# What Helm 3 and Helm 4 both read as a Kubernetes version: v1.30, 1.30.2, 1.30.0-rc.1+k3s1.
+_KUBE_VERSION = re.compile(
+    r"^v?(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)(\.(0|[1-9][0-9]*))?"
+    r"(-[0-9A-Za-z.-]+)?(\+[0-9A-Za-z.-]+)?$"
+)
+
+
+def resolve_version(given: str | None) -> str:
+    """The X.Y whose schemas check `--kube-version given`, spelt as Helm accepts it
+    (empty: the newest known); a usage error names the known versions otherwise."""
+    if not given:
+        return default_version()
+    match = _KUBE_VERSION.match(given)
+    version = f"{match[1]}.{match[2]}" if match else given
+    if version not in available_versions():
+        known = ", ".join(available_versions())
+        raise UsageError(
+            f"--kube-version {given!r}: not one of the known versions ({known}); "
+            "write it as Helm does: 1.30, v1.30 or 1.30.2"
+        )
+    return version
 
 
 def _schema_dir(version: str) -> str:
-    if version not in available_versions():
-        known = ", ".join(available_versions())
-        raise UsageError(f"--kube-version {version!r}: not one of the known versions ({known})")
     root = resources.files(_PACKAGE) / _SCHEMA_ROOT
     matches = sorted(e.name for e in root.iterdir()
                      if e.name.startswith(f"v{version}.") and e.name.endswith("-local-strict"))

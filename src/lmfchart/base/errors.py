@@ -40,10 +40,17 @@ class Issue:
         }
 
 
+# Exit codes, one per kind of failure (the README has the table; tests run each one).
+EXIT_INVALID = 1
+EXIT_USAGE = 2
+EXIT_OUTPUT = 3
+EXIT_INTERNAL = 4
+
+
 class LmfchartError(Exception):
     """Root of every error lmfchart reports to a user."""
 
-    exit_code = 1
+    exit_code = EXIT_INVALID
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -53,14 +60,14 @@ class LmfchartError(Exception):
 class UsageError(LmfchartError):
     """The command line itself is wrong (bad flag value, bad --set syntax, bad release name)."""
 
-    exit_code = 2
+    exit_code = EXIT_USAGE
 
 
 class InputError(LmfchartError):
     """One or more problems in the values the user gave; each one is located."""
 
     def __init__(self, issues: Sequence[Issue]) -> None:
-        self.issues = tuple(issues)
+        self.issues = in_reading_order(issues)
         super().__init__("\n".join(issue.render() for issue in self.issues))
 
     @classmethod
@@ -78,7 +85,22 @@ class InputError(LmfchartError):
 class OutputError(LmfchartError):
     """The chart could not be written where the user asked."""
 
+    exit_code = EXIT_OUTPUT
+
 
 class TemplateError(LmfchartError):
     """A bug in lmfchart's own templates: names the template so it can be fixed."""
+
+    exit_code = EXIT_INTERNAL
+
+
+def in_reading_order(issues: Sequence[Issue]) -> tuple[Issue, ...]:
+    """Each file's issues by line, files in the order their first issue came (stable, so
+    issues without a line keep their place after the located ones of their file)."""
+    first_seen: dict[str | None, int] = {}
+    for issue in issues:
+        first_seen.setdefault(issue.file, len(first_seen))
+    return tuple(sorted(issues, key=lambda i: (
+        first_seen[i.file], i.line is None, i.line or 0,
+    )))
 

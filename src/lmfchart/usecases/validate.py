@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from lmfchart import openapi
-from lmfchart.base.errors import InputError, Issue, TemplateError
+from lmfchart.base.errors import InputError, Issue, UsageError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
@@ -42,30 +42,52 @@ def _values_key(path: tuple[str | int, ...]) -> str | None:
     return None
 
 
-def validate_file(path: str, *, kube_version: str) -> FileReport:
-    report = FileReport(path)
+def validate_deployment(
+    *, name: str, values: ValueOptions, kube_version: str
+) -> FileReport:
+    """Check one set of values as Helm would deploy it; `name` labels the report.
+
+    A TemplateError is lmfchart's own bug, not the values': it ends the run (exit 4)."""
+    report = FileReport(name)
     try:
-        loaded = load_values(ValueOptions(files=(path,)))
+        loaded = load_values(values)
         objects = render_objects(loaded.values, release_name=DEFAULT_RELEASE_NAME,
                                  namespace=DEFAULT_NAMESPACE)
     except InputError as e:
         report.issues += e.issues
-        return report
-    except TemplateError as e:
-        report.issues.append(Issue(f"internal template error: {e.message}", file=path))
         return report
     for obj in objects:
         for problem in openapi.check_object(obj, kube_version):
             key = _values_key(problem.path)
             report.issues.append(Issue(
                 f"rendered {problem.render()} (Kubernetes {kube_version} schema)",
-                file=path,
+                file=name,
                 key_path=key,
             ))
     return report
 
 
-def validate_files(paths: Sequence[str], *, kube_version: str | None = None) -> list[FileReport]:
-    version = kube_version or openapi.default_version()
-    openapi.require_version(version)
-    return [validate_file(path, kube_version=version) for path in paths]
+def _overlay_name(values: ValueOptions) -> str:
+    parts = list(values.files)
+    # Any flag beyond the files (--set, --set-string, and whatever Helm flag comes next).
+    if replace(values, files=(), documents=()) != ValueOptions():
+        parts.append("--set")
+    return " + ".join(parts)
+
+
+def validate_files(
+    *, files: Sequence[str], values: ValueOptions, kube_version: str | None = None
+) -> list[FileReport]:
+    """Each of `files` on top of `values` (its -f files, then its --set flags, as Helm
+    orders them); without `files`, `values` alone is the one deployment checked."""
+    version = openapi.resolve_version(kube_version)
+    if not files:
+        if values == ValueOptions():
+            raise UsageError("nothing to validate: give values files, -f files or --set flags")
+        return [validate_deployment(name=_overlay_name(values), values=values,
+                                    kube_version=version)]
+    return [
+        validate_deployment(name=path, values=replace(values, files=(*values.files, path)),
+                            kube_version=version)
+        for path in files
+    ]

@@ -1,0 +1,1 @@
+"""The value sections: one pydantic model per group of keys (image, storage, probes, ...)."""
