@@ -100,6 +100,20 @@ _host_check = _regex_check(
 )
 
 
+def domain(text: str) -> str | None:
+    """A domain below which the release gets its host: `<release>.<domain>`."""
+    if SEED_PLACEHOLDER in text:
+        return host(text)
+    return _domain_check(text)
+
+
+# No wildcard: "<release>.*.example.com" is no host name an Ingress accepts.
+_domain_check = _regex_check(
+    DNS_SUBDOMAIN, "expected a DNS host name without a wildcard (lowercase letters, digits, "
+    "'-' and '.'; the host becomes <release>.<domain>)", 253
+)
+
+
 def absolute_path(text: str) -> str | None:
     if not text.startswith("/"):
         return f"expected an absolute path starting with '/', got {text!r}"

@@ -14,6 +14,8 @@ import lmfchart
 from lmfchart import __version__
 from lmfchart.base.cache import cache_root
 from lmfchart.base.errors import TemplateError
+from lmfchart.model.crosschecks import RULES, volume_in_use
+from lmfchart.model.quantities import go_helper as quantity_helper
 from lmfchart.model.values import VOLUME_NAMES, WEBUI_PORT
 from lmfchart.render.dialect import (
     CHART_NAME,
@@ -22,8 +24,6 @@ from lmfchart.render.dialect import (
     Dialect,
     HelmDialect,
     Scope,
-    Value,
-    ne,
 )
 
 HELPERS_TEMPLATE = "helpers.j2"
@@ -55,9 +55,18 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 @functools.cache
 def environment() -> jinja2.Environment:
+    return build_environment(
+        jinja2.FileSystemLoader(str(templates_dir())), bytecode_cache=_bytecode_cache()
+    )
+
+
+def build_environment(
+    loader: jinja2.BaseLoader, *, bytecode_cache: jinja2.BytecodeCache | None = None
+) -> jinja2.Environment:
+    """The environment lmfchart's templates run in (tests build one over their own loader)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        bytecode_cache=_bytecode_cache(),
+        loader=loader,
+        bytecode_cache=bytecode_cache,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -68,14 +77,12 @@ def environment() -> jinja2.Environment:
         volume_names=VOLUME_NAMES,
         webui_port=WEBUI_PORT,
         chart_name=CHART_NAME,
-        kebab=_kebab,
+        rules=RULES,
     )
-    env.filters["volume_in_use"] = lambda name: ne(Value(f"storage.{name}.type"), "none")
+    env.filters["volume_in_use"] = volume_in_use
+    # Blocks end without a newline: the line that calls one supplies it.
+    env.filters["chomp"] = lambda text: text.removesuffix("\n")
     return env
-
-
-def _kebab(name: str) -> str:
-    return "".join("-" + c.lower() if c.isupper() else c for c in name)
 
 
 @functools.cache
@@ -85,13 +92,47 @@ def manifest_templates() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _render(name: str, dialect: Dialect, **extra: Any) -> str:
+class LocatedTemplateError(TemplateError):
+    """A mistake in a template, named by template file and line."""
+
+
+def render_with(env: jinja2.Environment, name: str, dialect: Dialect) -> str:
+    """Render one template; any mistake in it is reported at its template and line."""
     try:
-        return environment().get_template(name).render(**dialect.namespace(), **extra)
-    except TemplateError:
+        return env.get_template(name).render(**dialect.namespace())
+    except LocatedTemplateError:
         raise
-    except jinja2.TemplateError as e:
-        raise TemplateError(f"template {name}: {e}") from e
+    except jinja2.TemplateSyntaxError as e:
+        raise LocatedTemplateError(f"{e.name or name}:{e.lineno}: {e.message}") from e
+    except (TemplateError, jinja2.TemplateError) as e:
+        message = e.message if isinstance(e, TemplateError) else str(e)
+        raise LocatedTemplateError(f"{_where(e, name, env)}: {message}") from e
+
+
+def _where(error: BaseException, name: str, env: jinja2.Environment) -> str:
+    """The innermost template line in the traceback (Jinja rewrites its frames to them)."""
+    where = name
+    frame = error.__traceback__
+    while frame is not None:
+        filename = frame.tb_frame.f_code.co_filename
+        if not filename.endswith(".py") and not filename.startswith("<"):
+            where = f"{_template_name(filename, env)}:{frame.tb_lineno}"
+        frame = frame.tb_next
+    return where
+
+
+def _template_name(filename: str, env: jinja2.Environment) -> str:
+    """The template's name as its loader knows it (manifests/deployment.yaml.j2)."""
+    roots = env.loader.searchpath if isinstance(env.loader, jinja2.FileSystemLoader) else []
+    for root in roots:
+        path = Path(filename).resolve()
+        if path.is_relative_to(Path(root).resolve()):
+            return path.relative_to(Path(root).resolve()).as_posix()
+    return filename
+
+
+def _render(name: str, dialect: Dialect) -> str:
+    return render_with(environment(), name, dialect)
 
 
 def _block_renderer(dialect: Dialect) -> Callable[[str], str]:
@@ -128,6 +169,7 @@ def helm_helpers() -> str:
             f'{{{{- define "{CHART_NAME}.{helper.name}" -}}}}\n'
             f"{{{{ {helper.definition.go()} }}}}\n{{{{- end }}}}\n"
         )
+    parts.append(quantity_helper())
     render_block = _block_renderer(HelmDialect())
     for block in BLOCK_HELPERS:
         parts.append(
