@@ -24,7 +24,9 @@ IMAGE_REPOSITORY = (
 IMAGE_TAG = r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$"
 IMAGE_DIGEST = r"^(sha256:[a-f0-9]{64})?$"
 ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-ABSOLUTE_PATH = r"^/"
+# Absolute, and no component is "..": each component is empty, ".", or does not start with
+# "..", or is longer than "..". Written without lookahead, which Go's regexp lacks.
+ABSOLUTE_PATH = r"^(/([^./][^/]*|\.[^./][^/]*|\.\.[^/]+|\.?))+$"
 LABEL_NAME = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"
 LABEL_KEY = (
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
