@@ -126,8 +126,14 @@ def value_paths() -> frozenset[str]:
 def check_value_path(path: str) -> None:
     if path in value_paths():
         return
+    parts = path.split(".")
+    known = [".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)
+             if ".".join(parts[:n]) in value_paths()]
     close = difflib.get_close_matches(path, value_paths(), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    if known and not any(p.startswith(known[0] + ".") for p in value_paths()):
+        hint = f" ({known[0]} is read whole: the model has no keys below it)"
+    else:
+        hint = f" (did you mean {close[0]!r}?)" if close else ""
     raise TemplateError(f'v("{path}"): the values model has no key {path}{hint}')
 
 
