@@ -135,8 +135,8 @@ def test_guard_fails_in_helm_and_refuses_in_concrete(tmp_path: Path) -> None:
     assert helm == (
         '{{- if (and (eq $.Values.storage.data.type "hostPath") '
         "(not $.Values.storage.data.hostPath)) }}\n"
-        '{{- fail (printf "%s: %s" "storage.data.hostPath" "type hostPath needs hostPath, '
-        'an absolute folder on the node") }}\n{{- end }}\n')
+        '{{- fail "storage.data.hostPath: type hostPath needs hostPath, an absolute folder '
+        'on the node" }}\n{{- end }}\n')
     assert render_with(env, "t.j2", _concrete()) == ""
     broken = _concrete(storage__data__type="hostPath")
     with pytest.raises(TemplateError, match=r"storage\.data\.hostPath: type hostPath needs"):
