@@ -20,6 +20,7 @@ from lmfchart.base.errors import TemplateError
 from lmfchart.model.crosschecks import RULES
 from lmfchart.model.expr import Literal, Scope, Value, and_, has_key, or_, value_paths
 from lmfchart.model.values import Values, default_values
+from lmfchart.render import engine
 from lmfchart.render.chartfiles import chart_files
 from lmfchart.render.dialect import ConcreteDialect, Dialect, HelmDialect
 from lmfchart.render.engine import (
@@ -217,6 +218,25 @@ def test_a_renamed_key_in_a_real_template_fails_at_once(tmp_path: Path) -> None:
         render_with(env, "manifests/deployment.yaml.j2", HelmDialect())
     assert str(caught.value).startswith(f'pod.j2:{number}: v("image.pullPolicyy"): '), (
         caught.value)
+
+
+def test_a_mistake_in_a_block_helper_is_located(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Block helpers are called outside a template render (for _helpers.tpl): same report."""
+    copy = tmp_path / "templates"
+    shutil.copytree(templates_dir(), copy)
+    helpers = copy / "helpers.j2"
+    lines = helpers.read_text().splitlines(keepends=True)
+    [number] = [i for i, text in enumerate(lines, 1) if 'emit(v("image.tag"))' in text]
+    lines[number - 1] = lines[number - 1].replace('emit(v("image.tag"))', 'v("image.tag")')
+    helpers.write_text("".join(lines))
+    monkeypatch.setattr(engine, "environment",
+                        lambda: build_environment(jinja2.FileSystemLoader(str(copy))))
+    with pytest.raises(LocatedTemplateError) as caught:
+        engine.helm_helpers()
+    assert str(caught.value).startswith(f'helpers.j2:{number}: v("image.tag") is a template '
+                                        "expression, not a value: print it"), caught.value
 
 
 def test_the_chart_reads_every_value_and_only_known_ones() -> None:

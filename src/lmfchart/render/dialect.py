@@ -1,11 +1,12 @@
 """One template source, two renderings.
 
 Chart templates are written once in Jinja with a small vocabulary: expressions (a value
-reference, the release name and namespace, the name helpers, eq/and/or/not/printf/default)
-and statements (emit a value, a condition, splice a list or map, include a block helper).
+reference, the release name and namespace, the name helpers, eq/and/or/not/printf/default;
+their core, shared with the cross-checks, is `lmfchart.model.expr`) and statements (emit a
+value, a condition, splice a list or map, include a block helper, guard a rule).
 `HelmDialect` turns each into Go template text for the chart; `ConcreteDialect` evaluates
-it against real values for `template` and `install`. Both serialize every value as JSON,
-which YAML reads as one scalar or flow collection, so no value can add or alter objects.
+it against real values for `template`. Both serialize every value as JSON, which YAML
+reads as one scalar or flow collection, so no value can add or alter objects.
 """
 
 from __future__ import annotations

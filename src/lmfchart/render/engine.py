@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -98,8 +99,14 @@ class LocatedTemplateError(TemplateError):
 
 def render_with(env: jinja2.Environment, name: str, dialect: Dialect) -> str:
     """Render one template; any mistake in it is reported at its template and line."""
-    try:
+    with _located(env, name):
         return env.get_template(name).render(**dialect.namespace())
+
+
+@contextlib.contextmanager
+def _located(env: jinja2.Environment, name: str) -> Iterator[None]:
+    try:
+        yield
     except LocatedTemplateError:
         raise
     except jinja2.TemplateSyntaxError as e:
@@ -110,12 +117,17 @@ def render_with(env: jinja2.Environment, name: str, dialect: Dialect) -> str:
 
 
 def _where(error: BaseException, name: str, env: jinja2.Environment) -> str:
-    """The innermost template line in the traceback (Jinja rewrites its frames to them)."""
+    """The innermost template line in the traceback: compiled template frames map their
+    line back to the source; frames Jinja already rewrote carry the template's own."""
     where = name
     frame = error.__traceback__
     while frame is not None:
+        template = frame.tb_frame.f_globals.get("__jinja_template__")
         filename = frame.tb_frame.f_code.co_filename
-        if not filename.endswith(".py") and not filename.startswith("<"):
+        if isinstance(template, jinja2.Template):
+            line = template.get_corresponding_lineno(frame.tb_lineno)
+            where = f"{template.name or filename}:{line}"
+        elif not filename.endswith(".py") and not filename.startswith("<"):
             where = f"{_template_name(filename, env)}:{frame.tb_lineno}"
         frame = frame.tb_next
     return where
@@ -141,10 +153,12 @@ def _block_renderer(dialect: Dialect) -> Callable[[str], str]:
     def render_block(name: str) -> str:
         nonlocal module
         if module is None:  # the helpers module is bound to this dialect: build it once
-            module = environment().get_template(HELPERS_TEMPLATE).make_module(
-                vars=dialect.namespace()
-            )
-        return str(getattr(module, name)())
+            with _located(environment(), HELPERS_TEMPLATE):
+                module = environment().get_template(HELPERS_TEMPLATE).make_module(
+                    vars=dialect.namespace()
+                )
+        with _located(environment(), HELPERS_TEMPLATE):
+            return str(getattr(module, name)())
 
     return render_block
 
