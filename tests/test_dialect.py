@@ -203,16 +203,22 @@ def test_unknown_value_path_is_refused_at_its_line(path: str, hint: str, tmp_pat
         f't.j2:2: v("{path}"): the values model has no key {path} ({hint})')
 
 
-def test_a_renamed_key_in_a_real_template_fails_at_once(tmp_path: Path) -> None:
-    """A copy of the chart's templates with one key renamed: the Helm rendering (every
-    branch) stops at the template and line, naming the path."""
+def _templates_with_edit(tmp_path: Path, name: str, old: str, new: str) -> tuple[Path, int]:
+    """A copy of the chart's templates with `old` replaced on its one line of `name`."""
     copy = tmp_path / "templates"
     shutil.copytree(templates_dir(), copy)
-    pod = copy / "pod.j2"
-    lines = pod.read_text().splitlines(keepends=True)
-    [number] = [i for i, text in enumerate(lines, 1) if '~ ".pullPolicy"' in text]
-    lines[number - 1] = lines[number - 1].replace(".pullPolicy", ".pullPolicyy")
-    pod.write_text("".join(lines))
+    lines = (copy / name).read_text().splitlines(keepends=True)
+    [number] = [i for i, text in enumerate(lines, 1) if old in text]
+    lines[number - 1] = lines[number - 1].replace(old, new)
+    (copy / name).write_text("".join(lines))
+    return copy, number
+
+
+def test_a_renamed_key_in_a_real_template_fails_at_once(tmp_path: Path) -> None:
+    """One key renamed in a real template: the Helm rendering (every branch) stops at the
+    template and line, naming the path."""
+    copy, number = _templates_with_edit(tmp_path, "pod.j2", '~ ".pullPolicy"',
+                                        '~ ".pullPolicyy"')
     env = build_environment(jinja2.FileSystemLoader(str(copy)))
     with pytest.raises(LocatedTemplateError) as caught:
         render_with(env, "manifests/deployment.yaml.j2", HelmDialect())
@@ -224,13 +230,8 @@ def test_a_mistake_in_a_block_helper_is_located(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Block helpers are called outside a template render (for _helpers.tpl): same report."""
-    copy = tmp_path / "templates"
-    shutil.copytree(templates_dir(), copy)
-    helpers = copy / "helpers.j2"
-    lines = helpers.read_text().splitlines(keepends=True)
-    [number] = [i for i, text in enumerate(lines, 1) if 'emit(v("image.tag"))' in text]
-    lines[number - 1] = lines[number - 1].replace('emit(v("image.tag"))', 'v("image.tag")')
-    helpers.write_text("".join(lines))
+    copy, number = _templates_with_edit(tmp_path, "helpers.j2", 'emit(v("image.tag"))',
+                                        'v("image.tag")')
     monkeypatch.setattr(engine, "environment",
                         lambda: build_environment(jinja2.FileSystemLoader(str(copy))))
     with pytest.raises(LocatedTemplateError) as caught:
