@@ -25,8 +25,6 @@ pytestmark = pytest.mark.helm
 runner = CliRunner()
 
 _TAGS = "lmfchart refuses YAML tags on purpose; Helm's YAML reader drops them"
-_CONTROL = ("lmfchart refuses control characters while reading (YAML cannot carry them "
-            "safely); Helm reads them as data")
 _SET_SYNTAX = ("--set syntax that Helm's parser reads differently; the --set parser is "
                "compared with Helm's in the inputs layer's tests")
 EXCLUDED: dict[str, str] = {
@@ -36,10 +34,6 @@ EXCLUDED: dict[str, str] = {
     "yaml-python-object-top-level": _TAGS,
     "yaml-binary": _TAGS,
     "yaml-local-tag": _TAGS,
-    "control-bel-in-value": _CONTROL,
-    "control-nel-in-value": _CONTROL,
-    "line-separator-in-value": _CONTROL,
-    "control-char-via-set": _CONTROL,
     "duplicate-top-level-key": "Helm's YAML reader lets the last duplicate key win",
     "duplicate-nested-key": "Helm's YAML reader lets the last duplicate key win",
     "two-documents": "Helm reads only the first document of a values file",

@@ -13,8 +13,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from lmfchart.base.keypath import KeyPath
+from lmfchart.model import formats
 from lmfchart.model.chartenv import CHART_VARIABLES
 from lmfchart.model.expr import (
+    AnyText,
     Binding,
     Expr,
     Literal,
@@ -140,8 +142,15 @@ def _env_rules() -> Iterator[Rule]:
         )
 
 
+def _text_rules() -> Iterator[Rule]:
+    # load_values refuses these while reading, naming the key; Helm users get this guard.
+    yield Rule((), AnyText(formats.NOT_YAML_SAFE, formats.GO_UNSAFE_CLASS), Literal(
+        f"a key or value contains a control character; {formats.PRINTABLE_ONLY}"))
+
+
 RULES: tuple[Rule, ...] = (
     *_ingress_rules(), *_storage_rules(), *_resource_rules(), *_image_rules(), *_env_rules(),
+    *_text_rules(),
 )
 
 

@@ -16,6 +16,7 @@ import difflib
 import functools
 import json
 import math
+import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -292,3 +293,30 @@ def trim_slashes(path: Expr) -> Expr:
 
 def gt(a: Expr, b: Expr) -> Expr:
     return Call("gt", (a, b), lambda x, y: x > y)
+
+
+@dataclass(frozen=True, eq=False)
+class AnyText(Expr):
+    """Whether a key or string anywhere in the values holds a match of a character class:
+    Go searches the values printed with %v, Python walks them."""
+
+    python: re.Pattern[str]
+    go_class: str
+
+    def go(self) -> str:
+        return f'(regexMatch {json.dumps(self.go_class)} (printf "%v" $.Values))'
+
+    def eval(self, scope: Scope) -> Any:
+        return any(self.python.search(text) for text in _texts(scope.values))
+
+
+def _texts(node: Any) -> Any:
+    if isinstance(node, str):
+        yield node
+    elif isinstance(node, Mapping):
+        for key, value in node.items():
+            yield str(key)
+            yield from _texts(value)
+    elif isinstance(node, list):
+        for item in node:
+            yield from _texts(item)

@@ -38,9 +38,19 @@ PROXY_URL = r"^((https?|socks5h?)://[^\s]+)?$"
 HTTP_PATH = r"^/[^\s]*$"
 
 SEED_PLACEHOLDER = "<replaced-ingress-nginx-ip>"
-_NOT_YAML_SAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]"
+# Code points no values text may hold: C0/C1 controls but tab and newlines, line and
+# paragraph separators, the byte order mark, surrogates and non-characters.
+UNSAFE_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029),
+                 (0xFEFF, 0xFEFF), (0xD800, 0xDFFF), (0xFFFE, 0xFFFF))
+NOT_YAML_SAFE = re.compile(
+    "[" + "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in UNSAFE_RANGES) + "]"
 )
+PRINTABLE_ONLY = "only printable text, tabs and newlines are allowed"
+# The same class for Go's regexp, which reads UTF-8 text that cannot hold surrogates.
+GO_UNSAFE_CLASS = "[" + "".join(
+    f"\\x{{{low:x}}}-\\x{{{high:x}}}" for low, high in UNSAFE_RANGES if high < 0xD800
+    or low > 0xDFFF
+) + "]"
 
 
 def _regex_check(
@@ -138,10 +148,10 @@ def label_key(text: str) -> str | None:
 
 def yaml_unsafe_character(text: str) -> str | None:
     """Control characters have no place in Kubernetes values and YAML cannot carry them."""
-    found = _NOT_YAML_SAFE.search(text)
+    found = NOT_YAML_SAFE.search(text)
     if found is None:
         return None
     return (
         f"contains the control character U+{ord(found.group()):04X} at position "
-        f"{found.start()}; only printable text, tabs and newlines are allowed"
+        f"{found.start()}; {PRINTABLE_ONLY}"
     )

@@ -106,6 +106,8 @@ def _failure(rule: Rule) -> Expr:
     """`KEY: MESSAGE`, as the chart's `fail` says it."""
     key = ".".join("%s" if isinstance(part, Expr) else part for part in rule.key)
     dynamic = [part for part in rule.key if isinstance(part, Expr)]
+    if not rule.key:
+        return rule.message
     if not dynamic and isinstance(rule.message, Literal):
         return Literal(f"{key}: {rule.message.value}")
     return printf("%s: %s", printf(key, *dynamic) if dynamic else Literal(key), rule.message)
