@@ -18,7 +18,7 @@ import json
 import math
 import re
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -310,7 +310,7 @@ class AnyText(Expr):
         return any(self.python.search(text) for text in _texts(scope.values))
 
 
-def _texts(node: Any) -> Any:
+def _texts(node: Any) -> Iterator[str]:
     if isinstance(node, str):
         yield node
     elif isinstance(node, Mapping):
