@@ -101,6 +101,17 @@ def test_splices(tmp_path: Path) -> None:
     assert _render(tmp_path, source, _concrete()) == "l:\nm:\np:\n"
 
 
+def test_include_block(tmp_path: Path) -> None:
+    source = 'labels:{{ include_block("labels", 4) }}\nnext: 1\n'
+    assert _render(tmp_path, source, HelmDialect()) == (
+        'labels:{{- include "llama-factory.labels" $ | trim | nindent 4 }}\nnext: 1\n')
+    # The block's lines, indented as `trim | nindent` gives them; empty lines are dropped.
+    scope = Scope(values=_values(), release_name="lmf", namespace="llm")
+    concrete = ConcreteDialect(scope, lambda name: f"\n{name}/a: 1\n\n{name}/b: 2\n")
+    assert _render(tmp_path, source, concrete) == (
+        "labels:\n    labels/a: 1\n    labels/b: 2\nnext: 1\n")
+
+
 def test_expressions_evaluate_like_go(tmp_path: Path) -> None:
     source = ('{{ text(default("dflt", v("ingress.host"))) }}|'
               '{{ text(printf("%s-%v", release_name, v("gpu.count"))) }}|'
