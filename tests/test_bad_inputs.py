@@ -318,6 +318,15 @@ CASES = [
          key="command", line=2),
     Case("seed-and-new-key-twice", "ingress:\n  enable: true\n  enabled: true\n",
          "given twice", key="ingress.enable", line=2),
+    Case("wildcard-domain", "ingress:\n  enabled: true\n  domain: '*.example.com'\n",
+         "without a wildcard", key="ingress.domain", line=3),
+    Case("request-above-limit-across-units",
+         "resources:\n  limits:\n    cpu: 500m\n  requests:\n    cpu: '0.6'\n",
+         "request 0.6 is more than the limit 500m", key="resources.requests.cpu", line=5),
+    Case("three-volumes-one-mountPath",
+         "storage:\n  data:\n    type: emptyDir\n    mountPath: /app/output\n"
+         "  hfCache:\n    mountPath: //app/output/\n",
+         "already used by storage.data", key="storage.hfCache.mountPath", line=6),
     Case("empty-tag-without-digest", "image:\n  tag: ''\n", "needs image.digest",
          key="image.tag", line=2),
 ]

@@ -1,142 +1,185 @@
-"""Checks that span several keys: contradictions a type check cannot see."""
+"""Checks that span several keys: contradictions a type check cannot see.
+
+Each rule is written once as expressions (`lmfchart.model.expr`): `cross_check` evaluates
+them for `load_values`, and the chart carries the same rules as `fail` guards, so
+`helm template` and `helm install` refuse what lmfchart refuses, with the same message.
+"""
 
 from __future__ import annotations
 
-from decimal import Decimal
+import dataclasses
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Any
 
 from lmfchart.base.keypath import KeyPath
+from lmfchart.model import formats
+from lmfchart.model.chartenv import CHART_VARIABLES
+from lmfchart.model.expr import (
+    AnyText,
+    Binding,
+    Expr,
+    Literal,
+    Scope,
+    Value,
+    and_,
+    eq,
+    go_truth,
+    gt,
+    has_key,
+    has_suffix,
+    index,
+    ne,
+    not_,
+    or_,
+    printf,
+    trim_slashes,
+)
+from lmfchart.model.quantities import Quantity
 from lmfchart.model.values import VOLUME_NAMES, Values
 
 Problem = tuple[KeyPath, str]
 
-_BINARY = {"Ki": 2**10, "Mi": 2**20, "Gi": 2**30, "Ti": 2**40, "Pi": 2**50, "Ei": 2**60}
-_DECIMAL = {"n": Decimal("1e-9"), "u": Decimal("1e-6"), "m": Decimal("1e-3"), "k": Decimal(10**3),
-            "M": Decimal(10**6), "G": Decimal(10**9), "T": Decimal(10**12),
-            "P": Decimal(10**15), "E": Decimal(10**18)}
+ENTRY_KEY = Binding("key")
+ENTRY_VALUE = Binding("value")
 
 
-def quantity_value(quantity: str | int | float) -> Decimal:
-    """The number a (format-checked) Kubernetes quantity stands for."""
-    text = str(quantity)
-    for suffix, factor in _BINARY.items():
-        if text.endswith(suffix):
-            return Decimal(text[: -len(suffix)]) * factor
-    if text[-1:] in _DECIMAL:
-        return Decimal(text[:-1]) * _DECIMAL[text[-1]]
-    return Decimal(text)
+@dataclass(frozen=True)
+class Rule:
+    """Values break the rule when `broken` holds; then `message` says why, at `key`."""
+
+    key: tuple[str | Expr, ...]
+    broken: Expr
+    message: Expr
+    each: Expr | None = None
+    """A map value: the rule is checked for every entry, with ENTRY_KEY and ENTRY_VALUE."""
+
+
+def volume_in_use(name: str) -> Expr:
+    return ne(Value(f"storage.{name}.type"), "none")
+
+
+def volume_is(name: str, kind: str) -> Expr:
+    return eq(Value(f"storage.{name}.type"), kind)
+
+
+def _has_host() -> Expr:
+    return or_(Value("ingress.host"), Value("ingress.domain"))
+
+
+def _ingress_rules() -> Iterator[Rule]:
+    yield Rule(("ingress",), and_(Value("ingress.enabled"), not_(_has_host())), Literal(
+        "ingress.enabled is true but neither ingress.host nor ingress.domain is set: give "
+        "one so the Ingress has a host"))
+    yield Rule(("ingress", "tls", "secretName"),
+               and_(Value("ingress.tls.secretName"), not_(_has_host())),
+               Literal("TLS needs a host: set ingress.host or ingress.domain"))
+
+
+def _storage_rules() -> Iterator[Rule]:
+    mounts: list[tuple[str, Expr, Expr]] = [("shm", Value("shm.enabled"), Literal("/dev/shm"))]
+    for name in VOLUME_NAMES:
+        prefix = f"storage.{name}."
+        yield Rule(("storage", name, "hostPath"),
+                   and_(volume_is(name, "hostPath"), not_(Value(prefix + "hostPath"))),
+                   Literal("type hostPath needs hostPath, an absolute folder on the node"))
+        yield Rule(("storage", name, "existingClaim"),
+                   and_(volume_is(name, "existingClaim"), not_(Value(prefix + "existingClaim"))),
+                   Literal("type existingClaim needs the name of an existing "
+                           "PersistentVolumeClaim"))
+        mount = Value(prefix + "mountPath")
+        for other, other_in_use, other_mount in mounts:
+            yield Rule(
+                ("storage", name, "mountPath"),
+                and_(volume_in_use(name), other_in_use,
+                     eq(trim_slashes(mount), trim_slashes(other_mount))),
+                printf(f"mountPath '%s' is already used by {other}", mount),
+            )
+        mounts.append((f"storage.{name}", volume_in_use(name), mount))
+
+
+def _resource_rules() -> Iterator[Rule]:
+    gpus, resource_name = Value("gpu.count"), Value("gpu.resourceName")
+    for part in ("limits", "requests"):
+        yield Rule(
+            ("resources", part, resource_name),
+            and_(gpus, has_key(Value(f"resources.{part}"), resource_name)),
+            printf(f"gpu.count is %v and resources.{part} also names %s: set GPUs in one "
+                   "place only (gpu.count)", gpus, resource_name),
+        )
+    limits = Value("resources.limits")
+    limit = index(limits, ENTRY_KEY)
+    yield Rule(
+        ("resources", "requests", ENTRY_KEY),
+        and_(has_key(limits, ENTRY_KEY), gt(Quantity(ENTRY_VALUE), Quantity(limit))),
+        printf("request %v is more than the limit %v; Kubernetes rejects that",
+               ENTRY_VALUE, limit),
+        each=Value("resources.requests"),
+    )
+
+
+def _image_rules() -> Iterator[Rule]:
+    repository = Value("image.repository")
+    yield Rule(("image", "tag"), and_(not_(Value("image.tag")), not_(Value("image.digest"))),
+               printf("an empty image.tag needs image.digest: the image would be '%s:', "
+                      "which no registry can pull", repository))
+    # Upstream images newer than mid-2024 ship without a start command.
+    yield Rule(("command",),
+               and_(has_suffix("hiyouga/llamafactory", repository), not_(Value("command"))),
+               Literal("hiyouga/llamafactory images have no start command: set command, "
+                       "e.g. [llamafactory-cli, webui]"))
+
+
+def _env_rules() -> Iterator[Rule]:
+    # Server-side apply treats env as a map keyed by name: a duplicate is an error.
+    for variable in CHART_VARIABLES:
+        shadowed = has_key(Value("env"), variable.name)
+        yield Rule(
+            ("env", variable.name),
+            shadowed if variable.when is None else and_(variable.when, shadowed),
+            Literal(f"{variable.name} is set by the chart ({variable.controlled_by}); "
+                    "change that key instead of env"),
+        )
+
+
+def _text_rules() -> Iterator[Rule]:
+    # load_values refuses these while reading, naming the key; Helm users get this guard.
+    yield Rule((), AnyText(formats.NOT_YAML_SAFE, formats.GO_UNSAFE_CLASS), Literal(
+        f"a key or value contains a control character; {formats.PRINTABLE_ONLY}"))
+
+
+RULES: tuple[Rule, ...] = (
+    *_ingress_rules(), *_storage_rules(), *_resource_rules(), *_image_rules(), *_env_rules(),
+    *_text_rules(),
+)
 
 
 def cross_check(values: Values) -> list[Problem]:
-    problems: list[Problem] = []
-    problems += _check_ingress(values)
-    problems += _check_storage(values)
-    problems += _check_resources(values)
-    problems += _check_image(values)
-    problems += _check_command(values)
-    problems += _check_env(values)
-    return problems
-
-
-def chart_env(values: Values) -> dict[str, str]:
-    """Variables the chart itself sets for these values, and the key that controls each.
-
-    Keep in step with templates/manifests/deployment.yaml.j2 (a test compares them).
-    """
-    managed = {
-        "GRADIO_SERVER_NAME": "(always set)",
-        "GRADIO_SERVER_PORT": "(always set)",
-        "GRADIO_ANALYTICS_ENABLED": "(always set)",
-    }
-    if values.ingress.enabled and values.ingress.path != "/":
-        managed["GRADIO_ROOT_PATH"] = "ingress.path"
-    if values.hub.source == "modelscope":
-        managed["USE_MODELSCOPE_HUB"] = "hub.source"
-    if values.hub.source == "openmind":
-        managed["USE_OPENMIND_HUB"] = "hub.source"
-    for name, key, value in (
-        ("HF_ENDPOINT", "hub.hfEndpoint", values.hub.hfEndpoint),
-        ("HTTP_PROXY", "proxy.httpProxy", values.proxy.httpProxy),
-        ("HTTPS_PROXY", "proxy.httpsProxy", values.proxy.httpsProxy),
-        ("NO_PROXY", "proxy.noProxy", values.proxy.noProxy),
-    ):
-        if value:
-            managed[name] = key
-    return managed
-
-
-def _check_env(values: Values) -> list[Problem]:
-    # Server-side apply treats env as a map keyed by name: a duplicate is an error.
-    managed = chart_env(values)
+    scope = Scope(values=values.model_dump(mode="json"))
     return [
-        (("env", name), f"{name} is set by the chart ({managed[name]}); "
-         "change that key instead of env")
-        for name in values.env
-        if name in managed
+        (tuple(part if isinstance(part, str) else str(part.eval(at)) for part in rule.key),
+         str(rule.message.eval(at)))
+        for rule in RULES
+        for at in violations(rule, scope)
     ]
 
 
-def _check_ingress(values: Values) -> list[Problem]:
-    ingress = values.ingress
-    if ingress.enabled and not ingress.host and not ingress.domain:
-        return [(("ingress",), "ingress.enabled is true but neither ingress.host nor "
-                 "ingress.domain is set: give one so the Ingress has a host")]
-    if ingress.tls.secretName and not (ingress.host or ingress.domain):
-        return [(("ingress", "tls", "secretName"), "TLS needs a host: set ingress.host or "
-                 "ingress.domain")]
-    return []
+def violations(rule: Rule, scope: Scope) -> Iterator[Scope]:
+    """Where the values break the rule: the scope itself, or the entries of `each`."""
+    if rule.each is None:
+        entries = [scope]
+    else:
+        found: dict[str, Any] = rule.each.eval(scope) or {}
+        entries = [dataclasses.replace(scope, bindings={"key": k, "value": found[k]})
+                   for k in sorted(found)]
+    return (entry for entry in entries if go_truth(rule.broken.eval(entry)))
 
 
-def _check_storage(values: Values) -> list[Problem]:
-    problems: list[Problem] = []
-    mounts: dict[str, str] = {"/dev/shm": "shm"} if values.shm.enabled else {}
-    for name in VOLUME_NAMES:
-        volume = getattr(values.storage, name)
-        path: KeyPath = ("storage", name)
-        if volume.type == "none":
-            continue
-        if volume.type == "hostPath" and not volume.hostPath:
-            problems.append(((*path, "hostPath"), "type hostPath needs hostPath, an absolute "
-                             "folder on the node"))
-        if volume.type == "existingClaim" and not volume.existingClaim:
-            problems.append(((*path, "existingClaim"), "type existingClaim needs the name "
-                             "of an existing PersistentVolumeClaim"))
-        mount = volume.mountPath.rstrip("/") or "/"
-        if mount in mounts:
-            problems.append(((*path, "mountPath"), f"mountPath {volume.mountPath!r} is "
-                             f"already used by {mounts[mount]}"))
-        mounts[mount] = f"storage.{name}"
-    return problems
-
-
-def _check_resources(values: Values) -> list[Problem]:
-    problems: list[Problem] = []
-    resources = values.resources
-    gpu = values.gpu
-    if gpu.count > 0:
-        for part in ("limits", "requests"):
-            if gpu.resourceName in getattr(resources, part):
-                problems.append(((("resources", part, gpu.resourceName)), (
-                    f"gpu.count is {gpu.count} and resources.{part} also names "
-                    f"{gpu.resourceName}: set GPUs in one place only (gpu.count)")))
-    for name, request in resources.requests.items():
-        limit = resources.limits.get(name)
-        if limit is not None and quantity_value(request) > quantity_value(limit):
-            problems.append((("resources", "requests", name), (
-                f"request {request} is more than the limit {limit}; Kubernetes rejects that")))
-    return problems
-
-
-def _check_image(values: Values) -> list[Problem]:
-    image = values.image
-    if not image.tag and not image.digest:
-        return [(("image", "tag"), "an empty image.tag needs image.digest: the image "
-                 f"would be {image.repository + ':'!r}, which no registry can pull")]
-    return []
-
-
-def _check_command(values: Values) -> list[Problem]:
-    # Upstream images newer than mid-2024 ship without a start command.
-    if values.image.repository.endswith("hiyouga/llamafactory") and not values.command:
-        return [(("command",), "hiyouga/llamafactory images have no start command: set "
-                 "command, e.g. [llamafactory-cli, webui]")]
-    return []
+def chart_env(values: Values) -> dict[str, str]:
+    """Variables the chart itself sets for these values, and the key that controls each."""
+    scope = Scope(values=values.model_dump(mode="json"))
+    return {
+        variable.name: variable.controlled_by
+        for variable in CHART_VARIABLES
+        if variable.when is None or variable.when.eval(scope)
+    }

@@ -46,7 +46,7 @@ def _domain(text: str) -> str | None:
     # Leaves room for "<release>." (release names are at most 53 characters).
     if len(text) > 199:
         return "expected a domain of at most 199 characters"
-    return formats.host(text)
+    return formats.domain(text)
 
 
 DnsLabel = Annotated[

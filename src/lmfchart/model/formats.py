@@ -24,7 +24,9 @@ IMAGE_REPOSITORY = (
 IMAGE_TAG = r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$"
 IMAGE_DIGEST = r"^(sha256:[a-f0-9]{64})?$"
 ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
-ABSOLUTE_PATH = r"^/"
+# Absolute, and no component is "..": each component is empty, ".", or does not start with
+# "..", or is longer than "..". Written without lookahead, which Go's regexp lacks.
+ABSOLUTE_PATH = r"^(/([^./][^/]*|\.[^./][^/]*|\.\.[^/]+|\.?))+$"
 LABEL_NAME = r"^([A-Za-z0-9]([-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)$"
 LABEL_KEY = (
     r"^([a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*/)?"
@@ -36,9 +38,19 @@ PROXY_URL = r"^((https?|socks5h?)://[^\s]+)?$"
 HTTP_PATH = r"^/[^\s]*$"
 
 SEED_PLACEHOLDER = "<replaced-ingress-nginx-ip>"
-_NOT_YAML_SAFE = re.compile(
-    "[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029\ufeff\ud800-\udfff\ufffe\uffff]"
+# Code points no values text may hold: C0/C1 controls but tab and newlines, line and
+# paragraph separators, the byte order mark, surrogates and non-characters.
+UNSAFE_RANGES = ((0x00, 0x08), (0x0B, 0x0C), (0x0E, 0x1F), (0x7F, 0x9F), (0x2028, 0x2029),
+                 (0xFEFF, 0xFEFF), (0xD800, 0xDFFF), (0xFFFE, 0xFFFF))
+NOT_YAML_SAFE = re.compile(
+    "[" + "".join(f"\\u{low:04x}-\\u{high:04x}" for low, high in UNSAFE_RANGES) + "]"
 )
+PRINTABLE_ONLY = "only printable text, tabs and newlines are allowed"
+# The same class for Go's regexp, which reads UTF-8 text that cannot hold surrogates.
+GO_UNSAFE_CLASS = "[" + "".join(
+    f"\\x{{{low:x}}}-\\x{{{high:x}}}" for low, high in UNSAFE_RANGES if high < 0xD800
+    or low > 0xDFFF
+) + "]"
 
 
 def _regex_check(
@@ -100,6 +112,20 @@ _host_check = _regex_check(
 )
 
 
+def domain(text: str) -> str | None:
+    """A domain below which the release gets its host: `<release>.<domain>`."""
+    if SEED_PLACEHOLDER in text:
+        return host(text)
+    return _domain_check(text)
+
+
+# No wildcard: "<release>.*.example.com" is no host name an Ingress accepts.
+_domain_check = _regex_check(
+    DNS_SUBDOMAIN, "expected a DNS host name without a wildcard (lowercase letters, digits, "
+    "'-' and '.'; the host becomes <release>.<domain>)", 253
+)
+
+
 def absolute_path(text: str) -> str | None:
     if not text.startswith("/"):
         return f"expected an absolute path starting with '/', got {text!r}"
@@ -122,10 +148,10 @@ def label_key(text: str) -> str | None:
 
 def yaml_unsafe_character(text: str) -> str | None:
     """Control characters have no place in Kubernetes values and YAML cannot carry them."""
-    found = _NOT_YAML_SAFE.search(text)
+    found = NOT_YAML_SAFE.search(text)
     if found is None:
         return None
     return (
         f"contains the control character U+{ord(found.group()):04X} at position "
-        f"{found.start()}; only printable text, tabs and newlines are allowed"
+        f"{found.start()}; {PRINTABLE_ONLY}"
     )

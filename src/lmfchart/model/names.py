@@ -9,6 +9,8 @@ from __future__ import annotations
 from lmfchart.base.errors import UsageError
 from lmfchart.model import formats
 
+# The chart lmfchart makes; named helpers are "<chart>.<helper>".
+CHART_NAME = "llama-factory"
 DEFAULT_RELEASE_NAME = "lmf"  # the seed chart's documented release name
 DEFAULT_NAMESPACE = "default"
 # Helm's own limit: release names become parts of object names and label values.

@@ -1,132 +1,54 @@
 """One template source, two renderings.
 
 Chart templates are written once in Jinja with a small vocabulary: expressions (a value
-reference, the release name and namespace, the name helpers, eq/and/or/not/printf/default)
-and statements (emit a value, a condition, splice a list or map, include a block helper).
+reference, the release name and namespace, the name helpers, eq/and/or/not/printf/default;
+their core, shared with the cross-checks, is `lmfchart.model.expr`) and statements (emit a
+value, a condition, splice a list or map, include a block helper, guard a rule).
 `HelmDialect` turns each into Go template text for the chart; `ConcreteDialect` evaluates
-it against real values for `template` and `install`. Both serialize every value as JSON,
-which YAML reads as one scalar or flow collection, so no value can add or alter objects.
+it against real values for `template`. Both serialize every value as JSON, which YAML
+reads as one scalar or flow collection, so no value can add or alter objects.
 """
 
 from __future__ import annotations
 
 import json
-import math
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from lmfchart.base.errors import TemplateError
+from lmfchart.model.chartenv import CHART_VARIABLES
+from lmfchart.model.crosschecks import Rule, violations, volume_in_use, volume_is
+from lmfchart.model.expr import (
+    Builtin,
+    Call,
+    Expr,
+    Literal,
+    Scope,
+    Value,
+    and_,
+    default,
+    eq,
+    go_numbers,
+    go_string,
+    go_truth,
+    ne,
+    not_,
+    or_,
+    printf,
+)
+from lmfchart.model.names import CHART_NAME
 
-CHART_NAME = "llama-factory"
-
-
-@dataclass(frozen=True)
-class Scope:
-    """What a concrete rendering knows: Helm's .Values, .Release and .Chart."""
-
-    values: Mapping[str, Any]
-    release_name: str
-    namespace: str
-    chart_version: str
+__all__ = ["CHART_NAME", "Expr", "Scope", "Value"]
 
 
 def _to_json(value: Any) -> str:
     """JSON as Helm's toJson prints it, in a form YAML reads back unchanged."""
-    return json.dumps(_go_numbers(value), ensure_ascii=False, separators=(",", ":"))
+    return json.dumps(go_numbers(value), ensure_ascii=False, separators=(",", ":"))
 
 
-def _go_numbers(value: Any) -> Any:
-    # Helm holds every number as float64 and prints integral ones without a fraction.
-    if isinstance(value, float) and math.isfinite(value) and value.is_integer():
-        return int(value)
-    if isinstance(value, dict):
-        return {k: _go_numbers(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_go_numbers(v) for v in value]
-    return value
-
-
-def _go_truth(value: Any) -> bool:
-    return bool(value)
-
-
-def _go_string(value: Any) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if value is None:
-        return "<no value>"
-    return str(_go_numbers(value))
-
-
-class Expr(ABC):
-    @abstractmethod
-    def go(self) -> str:
-        """A Go template operand (parenthesized when it is a pipeline)."""
-
-    @abstractmethod
-    def eval(self, scope: Scope) -> Any:
-        """The value this expression has for real values."""
-
-
-@dataclass(frozen=True)
-class Value(Expr):
-    path: str
-
-    def go(self) -> str:
-        return "$.Values." + self.path
-
-    def eval(self, scope: Scope) -> Any:
-        node: Any = scope.values
-        for part in self.path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                raise TemplateError(f"template refers to missing value {self.path!r}")
-            node = node[part]
-        return node
-
-
-@dataclass(frozen=True)
-class Literal(Expr):
-    value: str
-
-    def go(self) -> str:
-        return json.dumps(self.value)
-
-    def eval(self, scope: Scope) -> Any:
-        return self.value
-
-
-@dataclass(frozen=True)
-class Builtin(Expr):
-    """Helm's built-in objects."""
-
-    go_name: str
-    read: Callable[[Scope], Any]
-
-    def go(self) -> str:
-        return self.go_name
-
-    def eval(self, scope: Scope) -> Any:
-        return self.read(scope)
-
-
-@dataclass(frozen=True)
-class Call(Expr):
-    """A Go template function call with its Python meaning."""
-
-    name: str
-    args: tuple[Expr, ...]
-    meaning: Callable[..., Any]
-
-    def go(self) -> str:
-        return "(" + " ".join([self.name, *(a.go() for a in self.args)]) + ")"
-
-    def eval(self, scope: Scope) -> Any:
-        return self.meaning(*(a.eval(scope) for a in self.args))
-
-
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Include(Expr):
     """A named helper: `include` in the chart, its definition evaluated otherwise."""
 
@@ -138,58 +60,6 @@ class Include(Expr):
 
     def eval(self, scope: Scope) -> Any:
         return self.definition.eval(scope)
-
-
-def lit(value: str | Expr) -> Expr:
-    return value if isinstance(value, Expr) else Literal(value)
-
-
-def eq(a: Expr | str, b: Expr | str) -> Expr:
-    return Call("eq", (lit(a), lit(b)), lambda x, y: x == y)
-
-
-def ne(a: Expr | str, b: Expr | str) -> Expr:
-    return Call("ne", (lit(a), lit(b)), lambda x, y: x != y)
-
-
-def _and(*xs: Any) -> Any:
-    for x in xs[:-1]:
-        if not _go_truth(x):
-            return x
-    return xs[-1]
-
-
-def _or(*xs: Any) -> Any:
-    for x in xs[:-1]:
-        if _go_truth(x):
-            return x
-    return xs[-1]
-
-
-def and_(*args: Expr) -> Expr:
-    return Call("and", args, _and)
-
-
-def or_(*args: Expr) -> Expr:
-    return Call("or", args, _or)
-
-
-def not_(a: Expr) -> Expr:
-    return Call("not", (a,), lambda x: not _go_truth(x))
-
-
-def printf(template: str, *args: Expr | str) -> Expr:
-    if template.count("%s") != len(args) or "%" in template.replace("%s", ""):
-        raise TemplateError(f"printf template {template!r} takes only %s, once per argument")
-    return Call(
-        "printf", (Literal(template), *map(lit, args)),
-        lambda fmt, *xs: fmt % tuple(_go_string(x) for x in xs),
-    )
-
-
-def default(fallback: Expr | str, value: Expr) -> Expr:
-    """Sprig's `default FALLBACK VALUE`: VALUE unless it is empty."""
-    return Call("default", (lit(fallback), value), lambda f, x: x if _go_truth(x) else f)
 
 
 def trunc63(value: Expr) -> Expr:
@@ -216,6 +86,31 @@ CHART_LABEL = Include(
     )),
 )
 SCALAR_HELPERS = (FULLNAME, CHART_LABEL)
+# The seed's form <release>.<domain>, unless ingress.host names the host outright.
+INGRESS_HOST = default(
+    printf("%s.%s", RELEASE_NAME, Value("ingress.domain")), Value("ingress.host")
+)
+
+
+def kebab(name: str) -> str:
+    """A values key as a Kubernetes name part: hfCache -> hf-cache."""
+    return "".join("-" + c.lower() if c.isupper() else c for c in name)
+
+
+def claim_name(volume: str) -> Expr:
+    """The PersistentVolumeClaim the chart makes for a volume of type pvc."""
+    return printf("%s-" + kebab(volume), FULLNAME)
+
+
+def _failure(rule: Rule) -> Expr:
+    """`KEY: MESSAGE`, as the chart's `fail` says it."""
+    key = ".".join("%s" if isinstance(part, Expr) else part for part in rule.key)
+    dynamic = [part for part in rule.key if isinstance(part, Expr)]
+    if not rule.key:
+        return rule.message
+    if not dynamic and isinstance(rule.message, Literal):
+        return Literal(f"{key}: {rule.message.value}")
+    return printf("%s: %s", printf(key, *dynamic) if dynamic else Literal(key), rule.message)
 
 
 Body = Callable[[], str]
@@ -233,6 +128,9 @@ class Dialect(ABC):
             "emit": self.emit, "text": self.text, "when": self.when, "unless": self.unless,
             "splice_list": self.splice_list, "splice_map": self.splice_map,
             "splice_pairs": self.splice_pairs, "include_block": self.include_block,
+            "ingress_host": INGRESS_HOST, "claim_name": claim_name, "kebab": kebab,
+            "volume_in_use": volume_in_use, "volume_is": volume_is,
+            "chart_variables": CHART_VARIABLES, "guard": self.guard,
             "helm": isinstance(self, HelmDialect),
         }
 
@@ -262,6 +160,10 @@ class Dialect(ABC):
 
     @abstractmethod
     def include_block(self, name: str, indent: int) -> str: ...
+
+    @abstractmethod
+    def guard(self, rule: Rule) -> str:
+        """Refuse values that break `rule`, with its message."""
 
 
 class HelmDialect(Dialect):
@@ -297,6 +199,13 @@ class HelmDialect(Dialect):
         helper = f"{CHART_NAME}.{name}"
         return '{{- include "' + helper + '" $ | trim | nindent ' + str(indent) + " }}"
 
+    def guard(self, rule: Rule) -> str:
+        check = ("{{- if " + rule.broken.go() + " }}\n"
+                 "{{- fail " + _failure(rule).go() + " }}\n{{- end }}\n")
+        if rule.each is None:
+            return check
+        return "{{- range $key, $value := " + rule.each.go() + " }}\n" + check + "{{- end }}\n"
+
 
 class ConcreteDialect(Dialect):
     def __init__(self, scope: Scope, blocks: Callable[[str], str]) -> None:
@@ -307,10 +216,10 @@ class ConcreteDialect(Dialect):
         return _to_json(expr.eval(self.scope))
 
     def text(self, expr: Expr) -> str:
-        return _go_string(expr.eval(self.scope))
+        return go_string(expr.eval(self.scope))
 
     def when(self, cond: Expr, caller: Body) -> str:
-        return caller() if _go_truth(cond.eval(self.scope)) else ""
+        return caller() if go_truth(cond.eval(self.scope)) else ""
 
     def splice_list(self, items: Expr, indent: int) -> str:
         pad = " " * indent
@@ -333,3 +242,9 @@ class ConcreteDialect(Dialect):
         pad = " " * indent
         body = self.blocks(name).strip("\n")
         return "".join(f"\n{pad}{line}" for line in body.split("\n") if line.strip())
+
+    def guard(self, rule: Rule) -> str:
+        # load_values already refused such values; reaching this is a bug in lmfchart.
+        for at in violations(rule, self.scope):
+            raise TemplateError(go_string(_failure(rule).eval(at)))
+        return ""

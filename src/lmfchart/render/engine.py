@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+import contextlib
 import functools
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,8 @@ import lmfchart
 from lmfchart import __version__
 from lmfchart.base.cache import cache_root
 from lmfchart.base.errors import TemplateError
+from lmfchart.model.crosschecks import RULES, volume_in_use
+from lmfchart.model.quantities import go_helper as quantity_helper
 from lmfchart.model.values import VOLUME_NAMES, WEBUI_PORT
 from lmfchart.render.dialect import (
     CHART_NAME,
@@ -22,8 +25,6 @@ from lmfchart.render.dialect import (
     Dialect,
     HelmDialect,
     Scope,
-    Value,
-    ne,
 )
 
 HELPERS_TEMPLATE = "helpers.j2"
@@ -55,9 +56,18 @@ def _bytecode_cache() -> jinja2.BytecodeCache | None:
 
 @functools.cache
 def environment() -> jinja2.Environment:
+    return build_environment(
+        jinja2.FileSystemLoader(str(templates_dir())), bytecode_cache=_bytecode_cache()
+    )
+
+
+def build_environment(
+    loader: jinja2.BaseLoader, *, bytecode_cache: jinja2.BytecodeCache | None = None
+) -> jinja2.Environment:
+    """The environment lmfchart's templates run in (tests build one over their own loader)."""
     env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(str(templates_dir())),
-        bytecode_cache=_bytecode_cache(),
+        loader=loader,
+        bytecode_cache=bytecode_cache,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
@@ -68,14 +78,12 @@ def environment() -> jinja2.Environment:
         volume_names=VOLUME_NAMES,
         webui_port=WEBUI_PORT,
         chart_name=CHART_NAME,
-        kebab=_kebab,
+        rules=RULES,
     )
-    env.filters["volume_in_use"] = lambda name: ne(Value(f"storage.{name}.type"), "none")
+    env.filters["volume_in_use"] = volume_in_use
+    # Blocks end without a newline: the line that calls one supplies it.
+    env.filters["chomp"] = lambda text: text.removesuffix("\n")
     return env
-
-
-def _kebab(name: str) -> str:
-    return "".join("-" + c.lower() if c.isupper() else c for c in name)
 
 
 @functools.cache
@@ -85,13 +93,58 @@ def manifest_templates() -> tuple[str, ...]:
     return tuple(sorted(names))
 
 
-def _render(name: str, dialect: Dialect, **extra: Any) -> str:
+class LocatedTemplateError(TemplateError):
+    """A mistake in a template, named by template file and line."""
+
+
+def render_with(env: jinja2.Environment, name: str, dialect: Dialect) -> str:
+    """Render one template; any mistake in it is reported at its template and line."""
+    with _located(env, name):
+        return env.get_template(name).render(**dialect.namespace())
+
+
+@contextlib.contextmanager
+def _located(env: jinja2.Environment, name: str) -> Iterator[None]:
     try:
-        return environment().get_template(name).render(**dialect.namespace(), **extra)
-    except TemplateError:
+        yield
+    except LocatedTemplateError:
         raise
-    except jinja2.TemplateError as e:
-        raise TemplateError(f"template {name}: {e}") from e
+    except jinja2.TemplateSyntaxError as e:
+        raise LocatedTemplateError(f"{e.name or name}:{e.lineno}: {e.message}") from e
+    except (TemplateError, jinja2.TemplateError) as e:
+        message = e.message if isinstance(e, TemplateError) else str(e)
+        raise LocatedTemplateError(f"{_where(e, name, env)}: {message}") from e
+
+
+def _where(error: BaseException, name: str, env: jinja2.Environment) -> str:
+    """The innermost template line in the traceback: compiled template frames map their
+    line back to the source; frames Jinja already rewrote carry the template's own."""
+    where = name
+    frame = error.__traceback__
+    while frame is not None:
+        template = frame.tb_frame.f_globals.get("__jinja_template__")
+        filename = frame.tb_frame.f_code.co_filename
+        if isinstance(template, jinja2.Template):
+            line = template.get_corresponding_lineno(frame.tb_lineno)
+            where = f"{template.name or filename}:{line}"
+        elif not filename.endswith(".py") and not filename.startswith("<"):
+            where = f"{_template_name(filename, env)}:{frame.tb_lineno}"
+        frame = frame.tb_next
+    return where
+
+
+def _template_name(filename: str, env: jinja2.Environment) -> str:
+    """The template's name as its loader knows it (manifests/deployment.yaml.j2)."""
+    roots = env.loader.searchpath if isinstance(env.loader, jinja2.FileSystemLoader) else []
+    for root in roots:
+        path = Path(filename).resolve()
+        if path.is_relative_to(Path(root).resolve()):
+            return path.relative_to(Path(root).resolve()).as_posix()
+    return filename
+
+
+def _render(name: str, dialect: Dialect) -> str:
+    return render_with(environment(), name, dialect)
 
 
 def _block_renderer(dialect: Dialect) -> Callable[[str], str]:
@@ -100,10 +153,12 @@ def _block_renderer(dialect: Dialect) -> Callable[[str], str]:
     def render_block(name: str) -> str:
         nonlocal module
         if module is None:  # the helpers module is bound to this dialect: build it once
-            module = environment().get_template(HELPERS_TEMPLATE).make_module(
-                vars=dialect.namespace()
-            )
-        return str(getattr(module, name)())
+            with _located(environment(), HELPERS_TEMPLATE):
+                module = environment().get_template(HELPERS_TEMPLATE).make_module(
+                    vars=dialect.namespace()
+                )
+        with _located(environment(), HELPERS_TEMPLATE):
+            return str(getattr(module, name)())
 
     return render_block
 
@@ -128,6 +183,7 @@ def helm_helpers() -> str:
             f'{{{{- define "{CHART_NAME}.{helper.name}" -}}}}\n'
             f"{{{{ {helper.definition.go()} }}}}\n{{{{- end }}}}\n"
         )
+    parts.append(quantity_helper())
     render_block = _block_renderer(HelmDialect())
     for block in BLOCK_HELPERS:
         parts.append(

@@ -8,6 +8,19 @@
 {{ (trimSuffix "-" (trunc 63 (replace "+" "_" (printf "%s-%s" $.Chart.Name $.Chart.Version)))) }}
 {{- end }}
 
+{{- define "llama-factory.quantity" -}}
+{{- $text := toString . -}}
+{{- $number := $text -}}
+{{- $scale := 1.0 -}}
+{{- range $suffix, $factor := dict "Ki" 1024.0 "Mi" 1048576.0 "Gi" 1073741824.0 "Ti" 1099511627776.0 "Pi" 1125899906842624.0 "Ei" 1.152921504606847e+18 "n" 1e-09 "u" 1e-06 "m" 0.001 "k" 1000.0 "M" 1000000.0 "G" 1000000000.0 "T" 1000000000000.0 "P" 1000000000000000.0 "E" 1e+18 -}}
+{{- if hasSuffix $suffix $text -}}
+{{- $number = trimSuffix $suffix $text -}}
+{{- $scale = $factor -}}
+{{- end -}}
+{{- end -}}
+{{- mulf (float64 $number) $scale -}}
+{{- end }}
+
 {{- define "llama-factory.labels" -}}
 helm.sh/chart: {{ (include "llama-factory.chart" $) | toJson }}
 app.kubernetes.io/name: "llama-factory"
