@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lmfchart import openapi
-from lmfchart.yamlio import emit as yamlemit
 from lmfchart.base.errors import InputError
+from lmfchart.yamlio import emit as yamlemit
 from tests.support.charts import by_identity, helm_objects, lmf_objects, render_chart_dir
 
 pytestmark = [pytest.mark.helm, pytest.mark.slow]
