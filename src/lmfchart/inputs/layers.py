@@ -29,11 +29,13 @@ class UserValues:
     data: dict[str, Any] = field(default_factory=dict)
     origins: Origins = field(default_factory=Origins)
     layers: int = 0
+    image_shorthand: bool = True
+    """Read `image: repo:tag` in a file as the mapping it stands for (Helm knows no such thing)."""
 
     def add_document(self, document: ValuesDocument) -> None:
         origin = Origin(document.source, None, self._next())
         data = document.data
-        shorthand = isinstance(data.get("image"), str)
+        shorthand = self.image_shorthand and isinstance(data.get("image"), str)
         if shorthand:
             # lmfchart's `image: repo:tag` spells a mapping, so a later file's image.tag
             # merges into it instead of replacing it.
@@ -87,9 +89,9 @@ def _file_reader(expression: str) -> Any:
     return read
 
 
-def merge_user_values(options: ValueOptions) -> UserValues:
+def merge_user_values(options: ValueOptions, *, image_shorthand: bool = True) -> UserValues:
     """Apply `options` in Helm's order to empty values."""
-    merged = UserValues()
+    merged = UserValues(image_shorthand=image_shorthand)
     for source, text in options.documents:
         merged.add_document(parse_values(text, source=source))
     for path in options.files:
@@ -101,6 +103,9 @@ def merge_user_values(options: ValueOptions) -> UserValues:
 
 
 def helm_values(options: ValueOptions) -> dict[str, Any]:
-    """The `.Values` Helm gives this chart's templates, before lmfchart's own checks."""
-    data, _ = coalesce(default_values(), merge_user_values(options).data)
+    """The `.Values` Helm gives a chart with lmfchart's defaults, for the same flags.
+
+    lmfchart then reads this the way Helm cannot: the seed layout, the image shorthand.
+    """
+    data, _ = coalesce(default_values(), merge_user_values(options, image_shorthand=False).data)
     return data
