@@ -71,7 +71,11 @@ class Origins:
         """Keys whose value a flag changed are blamed on that flag; the rest keep theirs."""
         if isinstance(before, dict) and isinstance(after, dict):
             for key, value in after.items():
-                self.blame_changes(before.get(key), value, origin, (*path, key))
+                if key in before:
+                    self.blame_changes(before[key], value, origin, (*path, key))
+                else:
+                    self.forget_below((*path, key))
+                    self._by_path[(*path, key)] = origin
             return
         if not _same(before, after):
             self.forget_below(path)

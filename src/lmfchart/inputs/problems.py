@@ -94,7 +94,7 @@ def pydantic_issues(error: pydantic.ValidationError, data: Any) -> list[tuple[Ke
         message = _pydantic_message(err)
         if rest == ("[key]",):
             message = f"bad key: {message}"
-        elif value is None and not rest:
+        elif value is None:
             nulls.add(path)
         issues.setdefault(path, [])
         if message not in issues[path]:
