@@ -213,6 +213,13 @@ FILES = [
          stricter="expected a single YAML document"),
     Case("yaml-local-tag", ("-f", "{dir}/t.yaml"), files={"t.yaml": "a: !custom x\n"},
          stricter="unsupported YAML type"),
+    Case("yaml-binary", ("-f", "{dir}/t.yaml"), files={"t.yaml": "a: !!binary aGVsbG8=\n"},
+         stricter="unsupported YAML type"),
+    Case("yaml-set", ("-f", "{dir}/t.yaml"), files={"t.yaml": "b: !!set {x, y}\n"},
+         stricter="unsupported YAML type"),
+    Case("merge-key-twice", ("-f", "{dir}/m.yaml"), files={
+        "m.yaml": "a: &a {p: 1}\nb: &b {q: 2}\nc:\n  <<: *a\n  <<: *b\n"},
+         stricter="a second merge key"),
     Case("yaml-scalars", ("-f", "{dir}/s.yaml"), files={"s.yaml": (
         "a: yes\nb: 0x1F\nc: 1e3\nd: 2026-01-01\ne: ~\nf: '012'\ng: 1.50\n")}),
 ]
