@@ -235,3 +235,26 @@ def test_later_layer_wins_between_a_seed_key_and_its_new_name(tmp_path: Path) ->
     assert code == 0, stderr
     ingress = next(o for o in parse_stream(stdout) if o["kind"] == "Ingress")
     assert ingress["spec"]["rules"][0]["host"] == "lmf.172.18.0.2.nip.io"
+
+
+def test_seed_volume_and_storage_combine_later_wins(tmp_path: Path) -> None:
+    base = tmp_path / "base.yaml"
+    base.write_text("storage:\n  hfCache:\n    type: hostPath\n    hostPath: /old\n")
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("volume:\n  hfcache: /new\nimage: kubeagi/llama-factory:v0.6.1\n")
+    for files, path in (([base, seed], "/new"), ([seed, base], "/old")):
+        code, stdout, stderr = _template(*(arg for f in files for arg in ("-f", str(f))))
+        assert code == 0, stderr
+        deployment = next(o for o in parse_stream(stdout) if o["kind"] == "Deployment")
+        host_paths = [v["hostPath"]["path"] for v in deployment["spec"]["template"]["spec"][
+            "volumes"] if "hostPath" in v]
+        assert host_paths == [path]
+
+
+def test_seed_layout_implied_command_is_blamed_on_the_seed_file(tmp_path: Path) -> None:
+    seed = tmp_path / "seed.yaml"
+    seed.write_text("volume:\n  hfcache: /new\n")
+    code, _, stderr = _template("-f", str(seed))
+    assert code == 1
+    assert stderr.startswith(f"error: {seed}: command: hiyouga/llamafactory images have no "
+                             "start command"), stderr

@@ -15,7 +15,7 @@ from typing import Any
 from lmfchart.base.errors import InputError
 from lmfchart.base.keypath import KeyPath, format_path
 from lmfchart.inputs.merge import merge_maps
-from lmfchart.inputs.origins import Origins
+from lmfchart.inputs.origins import Origin, Origins
 
 SEED_VOLUMES = {
     "hfcache": ("hfCache", "/root/.cache/huggingface/"),
@@ -133,13 +133,18 @@ class _Translator:
             )
             target = ("storage", name)
             origin = self.origins.find(written)
-            if isinstance(storage.get(name), dict) and not self.old_wins(
-                    written, target, f"volume.{key}"):
-                merge_maps(seeded, storage[name])
+            existing = storage.get(name)
+            if isinstance(existing, dict) and not self.old_wins(written, target,
+                                                                 f"volume.{key}"):
+                # A later layer wrote storage.<name>: its keys win over the seed path's.
+                merge_maps(seeded, existing)
                 storage[name] = seeded
                 continue
-            storage[name] = seeded
-            self.origins.forget_below(target)
+            if isinstance(existing, dict):
+                merge_maps(existing, seeded)
+            else:
+                storage[name] = seeded
+                self.origins.forget_below(target)
             if origin:
                 for sub in ((), *((k,) for k in seeded)):
                     self.origins.alias((*target, *sub), written=written, origin=origin)
@@ -147,9 +152,13 @@ class _Translator:
     def seed_defaults(self) -> None:
         if not self.seed_sources:
             return
-        self.data.setdefault("seedCompatibility", True)
         # The seed image (kubeagi/llama-factory:v0.6.1) starts itself; a command breaks it.
-        self.data.setdefault("command", [])
+        implied = {"seedCompatibility": True, "command": []}
+        for key, value in implied.items():
+            if key not in self.data:
+                self.data[key] = value
+                # Blame what the seed layout implies on the file written in it.
+                self.origins.set((key,), Origin(self.seed_sources[0], None, 0))
 
 
 def translate_seed_layout(data: dict[str, Any], origins: Origins) -> Translation:
