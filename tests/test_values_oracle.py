@@ -25,6 +25,7 @@ from lmfchart.base.errors import LmfchartError
 from lmfchart.inputs.layers import helm_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.values import default_values
+from lmfchart.yamlio.reading import parse_values
 from tests.conftest import example_values
 from tests.support.charts import helm_run
 
@@ -42,6 +43,8 @@ class Case:
     stricter: str | None = None
     """Helm accepts this; lmfchart refuses on purpose, with this in its message."""
     helm4_only: bool = False
+    chart_values: str | None = None
+    """The oracle chart's values.yaml, when not lmfchart's defaults."""
 
 
 def _set(*expressions: str, flag: str = "--set") -> tuple[str, ...]:
@@ -198,6 +201,13 @@ FILES = [
     Case("files-merge", ("-f", "{dir}/a.yaml", "-f", "{dir}/b.yaml"), files={
         "a.yaml": "a: {b: 1, c: [1, 2]}\nd: x\n", "b.yaml": "a: {c: [3]}\nd: {e: 1}\n"}),
     Case("files-empty", ("-f", "{dir}/empty.yaml"), files={"empty.yaml": "# nothing\n"}),
+    # pkg/chart/common/values_test.go (ReadValues).
+    Case("files-read-values", ("-f", "{dir}/v.yaml"), files={"v.yaml": (
+        'poet: "Coleridge"\ntitle: "Rime of the Ancient Mariner"\n'
+        'stanza: ["at", "length", "did", "cross", "an", "Albatross"]\n\n'
+        'mariner:\n  with: "crossbow"\n  shot: "ALBATROSS"\n\n'
+        'water:\n  water:\n    where: "everywhere"\n    nor: "any drop to drink"\n')}),
+    Case("files-zero-length", ("-f", "{dir}/z.yaml"), files={"z.yaml": ""}),
     Case("merge-key-override", ("-f", "{dir}/m.yaml"), files={
         "m.yaml": "base: &base {p: 1, q: 2}\nd: {<<: *base, q: 3}\n"}),
     Case("merge-key-list", ("-f", "{dir}/m.yaml"), files={
@@ -255,7 +265,82 @@ OURS = [
          files={"o.yaml": "ingress: {domain: example.org}\nimage: {tag: v1}\n"}),
 ]
 
-CASES = STRVALS + JSON_AND_FILE + LITERAL + COALESCE + FILES + OURS
+# TestCoalesceValues and TestCoalesceTables, with their chart values as the defaults
+# (the top chart only: lmfchart charts have no subcharts).
+MOBY_DEFAULTS = """\
+back: exists
+bottom: exists
+front: exists
+left: exists
+name: moby
+nested: {boat: true}
+override: bad
+right: exists
+scope: moby
+top: nope
+global:
+  nested2: {l0: moby}
+pequod:
+  boat: maybe
+  ahab:
+    boat: maybe
+    nested: {boat: maybe}
+"""
+MOBY_USER = """\
+top: yup
+bottom: null
+right: Null
+left: NULL
+front: ~
+back: ""
+nested:
+  boat: null
+global:
+  name: Ishmael
+  subject: Queequeg
+  nested:
+    boat: true
+pequod:
+  boat: null
+  global:
+    name: Stinky
+    harpooner: Tashtego
+    nested: {boat: false, sail: true, foo2: null}
+  ahab:
+    scope: whale
+    boat: null
+    nested: {foo: true, boat: null}
+    object: null
+"""
+TABLES_DEFAULTS = """\
+occupation: whaler
+address: {state: MA, street: 234 Spouter Inn Ct., country: US}
+details: empty
+boat: {mast: true}
+hole: black
+"""
+TABLES_USER = """\
+name: Ishmael
+address: {street: 123 Spouter Inn Ct., city: Nantucket, country: null}
+details: {friends: [Tashtego]}
+boat: pequod
+hole: null
+"""
+HELM_CHARTS = [
+    Case("coalesce-values", ("-f", "{dir}/user.yaml"), files={"user.yaml": MOBY_USER},
+         chart_values=MOBY_DEFAULTS),
+    Case("coalesce-values-set", _set("nested.boat=null,pequod.ahab.nested.boat=false"),
+         chart_values=MOBY_DEFAULTS),
+    Case("coalesce-tables", ("-f", "{dir}/user.yaml"), files={"user.yaml": TABLES_USER},
+         chart_values=TABLES_DEFAULTS),
+    Case("coalesce-tables-none", (), chart_values=TABLES_DEFAULTS),
+    # TestToRenderValues.
+    Case("render-values", ("-f", "{dir}/o.yaml"), files={
+        "o.yaml": "name: Haroun\nwhere: {city: Baghdad, date: 809 CE}\n"},
+         chart_values="name: al Rashid\nwhere: {city: Basrah, title: caliph}\n"),
+]
+
+CASES = STRVALS + JSON_AND_FILE + LITERAL + COALESCE + FILES + OURS + HELM_CHARTS
 
 _FLAGS = {"-f": "files", "--set": "sets", "--set-string": "set_strings",
           "--set-json": "set_jsons", "--set-file": "set_files", "--set-literal": "set_literals"}
@@ -268,15 +353,18 @@ def _options(args: list[str]) -> ValueOptions:
     return ValueOptions(**{name: tuple(values) for name, values in grouped.items()})
 
 
+def _chart(folder: Path, values_yaml: str) -> Path:
+    (folder / "templates").mkdir(parents=True)
+    (folder / "Chart.yaml").write_text("apiVersion: v2\nname: oracle\nversion: 0.1.0\n")
+    (folder / "values.yaml").write_text(values_yaml)
+    (folder / "templates" / "values.yaml").write_text("dump: {{ toJson .Values | b64enc }}\n")
+    return folder
+
+
 @pytest.fixture(scope="module")
 def oracle_chart(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    chart = tmp_path_factory.mktemp("oracle")
-    (chart / "templates").mkdir()
-    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: oracle\nversion: 0.1.0\n")
     # JSON is YAML that every reader reads alike.
-    (chart / "values.yaml").write_text(json.dumps(default_values(), indent=1))
-    (chart / "templates" / "values.yaml").write_text("dump: {{ toJson .Values | b64enc }}\n")
-    return chart
+    return _chart(tmp_path_factory.mktemp("oracle"), json.dumps(default_values(), indent=1))
 
 
 def _helm(helm: Path, chart: Path, args: list[str]) -> tuple[dict[str, Any] | None, str]:
@@ -287,9 +375,9 @@ def _helm(helm: Path, chart: Path, args: list[str]) -> tuple[dict[str, Any] | No
     return json.loads(base64.b64decode(encoded)), ""
 
 
-def _ours(args: list[str]) -> tuple[dict[str, Any] | None, str]:
+def _ours(args: list[str], defaults: dict[str, Any] | None) -> tuple[dict[str, Any] | None, str]:
     try:
-        return helm_values(_options(args)), ""
+        return helm_values(_options(args), defaults=defaults), ""
     except LmfchartError as e:
         return None, e.message
 
@@ -303,8 +391,12 @@ def test_values_equal_helms(
     for name, text in case.files.items():
         (tmp_path / name).write_text(text, encoding="utf-8")
     args = [arg.replace("{dir}", str(tmp_path)) for arg in case.args]
-    theirs, helm_error = _helm(helm, oracle_chart, args)
-    ours, our_error = _ours(args)
+    chart, defaults = oracle_chart, None
+    if case.chart_values is not None:
+        chart = _chart(tmp_path / "chart", case.chart_values)
+        defaults = parse_values(case.chart_values, source="values.yaml").data
+    theirs, helm_error = _helm(helm, chart, args)
+    ours, our_error = _ours(args, defaults)
     if case.stricter is not None:
         assert theirs is not None, f"helm refuses, so this is no stricter case: {helm_error}"
         assert ours is None, "lmfchart accepts what it means to refuse"

@@ -102,10 +102,12 @@ def merge_user_values(options: ValueOptions, *, image_shorthand: bool = True) ->
     return merged
 
 
-def helm_values(options: ValueOptions) -> dict[str, Any]:
-    """The `.Values` Helm gives a chart with lmfchart's defaults, for the same flags.
+def helm_values(options: ValueOptions, *, defaults: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The `.Values` Helm gives a chart's templates for these flags.
 
-    lmfchart then reads this the way Helm cannot: the seed layout, the image shorthand.
+    `defaults` is the chart's values.yaml, lmfchart's own unless given. lmfchart then reads
+    the result the way Helm cannot: the seed layout, the image shorthand.
     """
-    data, _ = coalesce(default_values(), merge_user_values(options, image_shorthand=False).data)
+    chart = default_values() if defaults is None else defaults
+    data, _ = coalesce(chart, merge_user_values(options, image_shorthand=False).data)
     return data
