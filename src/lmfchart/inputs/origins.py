@@ -41,6 +41,14 @@ class Origins:
         for stale in [p for p in self._by_path if p[: len(path)] == path]:
             del self._by_path[stale]
 
+    def forget_value(self, path: KeyPath, value: Any) -> None:
+        """Forget `path` and the keys inside `value`, the data it held (fast on big files)."""
+        self._by_path.pop(path, None)
+        children = value.items() if isinstance(value, dict) else (
+            enumerate(value) if isinstance(value, list) else ())
+        for key, child in children:
+            self.forget_value((*path, key), child)
+
     def set(self, path: KeyPath, origin: Origin) -> None:
         self._by_path[path] = origin
 
@@ -57,15 +65,27 @@ class Origins:
     ) -> None:
         for key, value in overlay.items():
             here = (*path, key)
-            merged = isinstance(value, dict) and isinstance(base, dict) and isinstance(
-                base.get(key), dict)
-            if not merged:
-                self.forget_below(here)
-            for deeper in [p for p in lines if p[: len(here)] == here]:
-                if not merged or len(deeper) == len(here):
-                    self._by_path[deeper] = replace(origin, line=lines[deeper])
-            if merged:
-                self._record(base[key], value, here, lines, origin)
+            existing = base.get(key) if isinstance(base, dict) else None
+            if isinstance(value, dict) and isinstance(existing, dict):
+                self._set_line(here, lines, origin)
+                self._record(existing, value, here, lines, origin)
+                continue
+            if isinstance(base, dict) and key in base:
+                self.forget_value(here, existing)
+            self._record_all(value, here, lines, origin)
+
+    def _record_all(
+        self, value: Any, path: KeyPath, lines: dict[KeyPath, int], origin: Origin
+    ) -> None:
+        self._set_line(path, lines, origin)
+        children = value.items() if isinstance(value, dict) else (
+            enumerate(value) if isinstance(value, list) else ())
+        for key, child in children:
+            self._record_all(child, (*path, key), lines, origin)
+
+    def _set_line(self, path: KeyPath, lines: dict[KeyPath, int], origin: Origin) -> None:
+        if path in lines:
+            self._by_path[path] = replace(origin, line=lines[path])
 
     def blame_changes(self, before: Any, after: Any, origin: Origin, path: KeyPath = ()) -> None:
         """Keys whose value a flag changed are blamed on that flag; the rest keep theirs."""
@@ -74,11 +94,10 @@ class Origins:
                 if key in before:
                     self.blame_changes(before[key], value, origin, (*path, key))
                 else:
-                    self.forget_below((*path, key))
                     self._by_path[(*path, key)] = origin
             return
         if not _same(before, after):
-            self.forget_below(path)
+            self.forget_value(path, before)
             self._by_path[path] = origin
 
     def move(self, old: KeyPath, new: KeyPath, *, written: KeyPath) -> None:
