@@ -60,9 +60,9 @@ def _fail(error: LmfchartError) -> typer.Exit:
 
 
 def _options(
-    *,
     files: list[str] | None, sets: list[str] | None, set_strings: list[str] | None,
-    set_jsons: list[str] | None, set_files: list[str] | None, set_literals: list[str] | None,
+    *, set_jsons: list[str] | None = None, set_files: list[str] | None = None,
+    set_literals: list[str] | None = None,
 ) -> ValueOptions:
     return ValueOptions(
         files=tuple(files or ()), sets=tuple(sets or ()), set_strings=tuple(set_strings or ()),
@@ -96,8 +96,8 @@ def render(
     try:
         rendered = render_chart(
             values=_options(
-                files=values, sets=set_, set_strings=set_string, set_jsons=set_json,
-                set_files=set_file, set_literals=set_literal,
+                values, set_, set_string,
+                set_jsons=set_json, set_files=set_file, set_literals=set_literal,
             ),
             output=output, force=force,
         )
@@ -128,8 +128,8 @@ def template(
         output = template_objects(
             release_name=release_name, namespace=namespace,
             values=_options(
-                files=values, sets=set_, set_strings=set_string, set_jsons=set_json,
-                set_files=set_file, set_literals=set_literal,
+                values, set_, set_string,
+                set_jsons=set_json, set_files=set_file, set_literals=set_literal,
             ),
         )
     except LmfchartError as e:
