@@ -122,7 +122,7 @@ CASES = [
          key="service.port", line=2),
     Case("float-for-int", "gpu:\n  count: 1.5\n", "valid integer", key="gpu.count", line=2),
     Case("int-via-set-string", None, "valid integer", key="gpu.count",
-         sets=("--set-string", "gpu.count=1"), where="--set"),
+         sets=("--set-string", "gpu.count=1"), where="--set-string"),
     Case("map-for-string", "image:\n  tag: {major: 1}\n", "valid string",
          key="image.tag", line=2),
     Case("list-for-quantity", "resources:\n  limits:\n    memory: [1]\n",
@@ -164,7 +164,7 @@ CASES = [
     Case("mount-path-with-dotdot", "storage:\n  output:\n    mountPath: /app/../root\n",
          "without '..' components", key="storage.output.mountPath", line=3),
     Case("seed-relative-volume", "volume:\n  hfcache: models\n",
-         "expected an absolute path", key="storage.hfCache.hostPath", line=2),
+         "expected an absolute path", key="volume.hfcache", line=2),
     # --- GPUs and quantities ----------------------------------------------------------
     Case("negative-gpu-count", "gpu:\n  count: -1\n", "greater than or equal to 0",
          key="gpu.count", line=2),
@@ -184,7 +184,8 @@ CASES = [
          "placeholder '<replaced-ingress-nginx-ip>': replace it", key="ingress.domain", line=3),
     Case("seed-placeholder-seed-layout",
          f"ingress:\n  enable: true\n  ingressDomain: {SEED_PLACEHOLDER}\n",
-         "replace it with your ingress controller's address", key="ingress.domain", line=3),
+         "replace it with your ingress controller's address", key="ingress.ingressDomain",
+         line=3),
     Case("seed-placeholder-via-set", None, "replace it", key="ingress.host",
          sets=("--set", f"ingress.host=llama.{SEED_PLACEHOLDER}"), where="--set"),
     # --- injection ----------------------------------------------------------------------
@@ -252,7 +253,7 @@ CASES = [
     # --- bad --set syntax: usage errors -----------------------------------------------------
     Case("set-no-value", None, "--set 'foo': key 'foo' has no value", sets=("--set", "foo"),
          exit_code=2, where=None),
-    Case("set-nested-no-equals", None, "key 'tag' has no value", sets=("--set", "image.tag"),
+    Case("set-nested-no-equals", None, "key 'image.tag' has no value", sets=("--set", "image.tag"),
          exit_code=2, where=None),
     Case("set-bad-index", None, "list index 'x' is not a non-negative integer",
          sets=("--set", "a[x]=1"), exit_code=2, where=None),
@@ -630,7 +631,7 @@ def test_validate_text_reports_good_and_bad(mixed_files: dict[str, str]) -> None
     assert f"  {misspelt}:4: ingres: unknown key (misspelt?)" in lines
     assert (f"  {mixed_files['duplicate']}:3: env.A: duplicate key 'A' "
             "(first defined on line 2)") in lines
-    assert any(line.startswith(f"  {mixed_files['placeholder']}:3: ingress.domain: ")
+    assert any(line.startswith(f"  {mixed_files['placeholder']}:3: ingress.ingressDomain: ")
                and "replace it" in line for line in lines)
     assert f"  {mixed_files['missing']}: file not found" in lines
     assert lines[-1] == "1 valid, 4 invalid"
@@ -655,7 +656,7 @@ def test_validate_json(mixed_files: dict[str, str]) -> None:
         "message": "duplicate key 'A' (first defined on line 2)",
     }]
     [placeholder] = files[mixed_files["placeholder"]]["errors"]
-    assert (placeholder["line"], placeholder["key"]) == (3, "ingress.domain")
+    assert (placeholder["line"], placeholder["key"]) == (3, "ingress.ingressDomain")
     assert "replace it" in placeholder["message"]
     assert files[mixed_files["missing"]]["errors"] == [{
         "file": mixed_files["missing"], "line": None, "key": None, "message": "file not found",
@@ -688,7 +689,7 @@ def test_validate_github_annotations(mixed_files: dict[str, str]) -> None:
         (mixed_files["misspelt"], 3, "image.tagg"),
         (mixed_files["misspelt"], 4, "ingres"),
         (mixed_files["duplicate"], 3, "env.A"),
-        (mixed_files["placeholder"], 3, "ingress.domain"),
+        (mixed_files["placeholder"], 3, "ingress.ingressDomain"),
         (mixed_files["missing"], None, None),
     }
     assert "%2C" in result.stdout, "a comma in a file name must be escaped"

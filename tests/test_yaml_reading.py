@@ -49,7 +49,7 @@ def test_set_flags_build_the_same_values_as_helm(helm: Path, tmp_path: Path) -> 
     ours: dict[str, Any] = {}
     for expression in SETS:
         apply_set(ours, expression)
-    apply_set(ours, "s=12,t=true", as_string=True)
+    apply_set(ours, "s=12,t=true", flag="--set-string")
     theirs = _helm_values(helm, tmp_path, *flags)
     assert ours == theirs
 

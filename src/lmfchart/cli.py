@@ -37,6 +37,18 @@ SetStrings = Annotated[
     list[str] | None,
     typer.Option("--set-string", help="Like --set, but every value stays a string."),
 ]
+SetJsons = Annotated[
+    list[str] | None,
+    typer.Option("--set-json", help="Like --set, but each value is JSON (or one JSON object)."),
+]
+SetFiles = Annotated[
+    list[str] | None,
+    typer.Option("--set-file", help="Like --set, but each value is read from the file named."),
+]
+SetLiterals = Annotated[
+    list[str] | None,
+    typer.Option("--set-literal", help="KEY=VALUE, VALUE taken as-is (commas included)."),
+]
 
 
 class ReportFormat(StrEnum):
@@ -68,10 +80,14 @@ def _fail(error: LmfchartError) -> typer.Exit:
 
 
 def _options(
-    files: list[str] | None, sets: list[str] | None, set_strings: list[str] | None
+    files: list[str] | None, sets: list[str] | None, set_strings: list[str] | None,
+    *, set_jsons: list[str] | None = None, set_files: list[str] | None = None,
+    set_literals: list[str] | None = None,
 ) -> ValueOptions:
     return ValueOptions(
-        files=tuple(files or ()), sets=tuple(sets or ()), set_strings=tuple(set_strings or ())
+        files=tuple(files or ()), sets=tuple(sets or ()), set_strings=tuple(set_strings or ()),
+        set_jsons=tuple(set_jsons or ()), set_files=tuple(set_files or ()),
+        set_literals=tuple(set_literals or ()),
     )
 
 
@@ -82,9 +98,13 @@ def _print_notes(notes: tuple[str, ...]) -> None:
 
 @app.command()
 def render(
+    *,
     values: ValuesFiles = None,
     set_: SetValues = None,
     set_string: SetStrings = None,
+    set_json: SetJsons = None,
+    set_file: SetFiles = None,
+    set_literal: SetLiterals = None,
     output: Annotated[
         Path, typer.Option("--output", "-o", help="Chart directory to write.")
     ] = Path("llama-factory"),
@@ -95,7 +115,11 @@ def render(
 
     try:
         rendered = render_chart(
-            values=_options(values, set_, set_string), output=output, force=force
+            values=_options(
+                values, set_, set_string,
+                set_jsons=set_json, set_files=set_file, set_literals=set_literal,
+            ),
+            output=output, force=force,
         )
     except LmfchartError as e:
         raise _fail(e) from e
@@ -109,9 +133,13 @@ def template(
     namespace: Annotated[
         str, typer.Option("--namespace", "-n", help="Namespace.")
     ] = DEFAULT_NAMESPACE,
+    *,
     values: ValuesFiles = None,
     set_: SetValues = None,
     set_string: SetStrings = None,
+    set_json: SetJsons = None,
+    set_file: SetFiles = None,
+    set_literal: SetLiterals = None,
 ) -> None:
     """Print the manifests the chart makes for a release name and namespace."""
     from lmfchart.usecases.template import template as template_objects
@@ -119,7 +147,10 @@ def template(
     try:
         output = template_objects(
             release_name=release_name, namespace=namespace,
-            values=_options(values, set_, set_string),
+            values=_options(
+                values, set_, set_string,
+                set_jsons=set_json, set_files=set_file, set_literals=set_literal,
+            ),
         )
     except LmfchartError as e:
         raise _fail(e) from e

@@ -7,10 +7,23 @@ from dataclasses import dataclass, field
 
 @dataclass(frozen=True)
 class ValueOptions:
-    """`-f`, `--set` and `--set-string`, in the order the user gave each of them."""
+    """`-f` and the `--set*` flags, each in the order the user gave them."""
 
     files: tuple[str, ...] = ()
     sets: tuple[str, ...] = ()
     set_strings: tuple[str, ...] = ()
+    set_jsons: tuple[str, ...] = ()
+    set_files: tuple[str, ...] = ()
+    set_literals: tuple[str, ...] = ()
     # (source name, YAML text) read before `files`: for callers that already hold the text.
     documents: tuple[tuple[str, str], ...] = field(default=())
+
+    def flags(self) -> tuple[tuple[str, tuple[str, ...]], ...]:
+        """The `--set*` flags in the order Helm applies them (after every file)."""
+        return (
+            ("--set-json", self.set_jsons),
+            ("--set", self.sets),
+            ("--set-string", self.set_strings),
+            ("--set-file", self.set_files),
+            ("--set-literal", self.set_literals),
+        )

@@ -1,7 +1,9 @@
-"""Read values files written for the seed chart, and the `repo:tag` image shorthand.
+"""Read values written for the seed chart, and the `repo:tag` image shorthand.
 
-Each layer (file or --set) is translated on its own, before merging, so a seed file and a
-later overlay in the new layout combine the way a Helm user expects.
+The translation runs once, on the merged user values, so `--set` reaches the seed keys
+of a seed-layout file (`--set imagePullPolicy=Always`). Where a seed key and its new name
+come from different layers, the later layer wins, as it would for one key; both in one
+layer is an error. Every error names the key as the user wrote it.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from typing import Any
 
 from lmfchart.base.errors import InputError
 from lmfchart.base.keypath import KeyPath, format_path
+from lmfchart.inputs.merge import merge_maps
+from lmfchart.inputs.origins import Origin, Origins
 
 SEED_VOLUMES = {
     "hfcache": ("hfCache", "/root/.cache/huggingface/"),
@@ -26,7 +30,6 @@ SEED_INGRESS_KEYS = {
 @dataclass
 class Translation:
     data: dict[str, Any]
-    lines: dict[KeyPath, int]
     notes: list[str] = field(default_factory=list)
 
 
@@ -43,98 +46,129 @@ def split_image(reference: str) -> dict[str, str]:
 
 
 class _Translator:
-    def __init__(self, data: dict[str, Any], lines: dict[KeyPath, int], source: str) -> None:
+    def __init__(self, data: dict[str, Any], origins: Origins) -> None:
         self.data = data
-        self.lines = dict(lines)
-        self.source = source
-        self.seed_layout = False
-
-    def move_lines(self, old: KeyPath, new: KeyPath) -> None:
-        for path in [p for p in self.lines if p[: len(old)] == old]:
-            self.lines[new + path[len(old):]] = self.lines.pop(path)
+        self.origins = origins
+        self.seed_sources: list[str] = []
 
     def fail(self, path: KeyPath, message: str) -> InputError:
-        return InputError.single(message, file=self.source, line=self.lines.get(path),
-                                 key_path=format_path(path))
+        return InputError([self.origins.issue(path, message)])
+
+    def saw_seed_key(self, path: KeyPath) -> None:
+        origin = self.origins.find(path)
+        # Only a file switches the seed layout on; a flag alone just uses the old name.
+        if origin and origin.from_file and origin.source not in self.seed_sources:
+            self.seed_sources.append(origin.source)
+
+    def old_wins(self, old: KeyPath, new: KeyPath, what: str) -> bool:
+        """Which of a seed key and its new name, both given, the user meant (later wins)."""
+        old_origin, new_origin = self.origins.find(old), self.origins.find(new)
+        old_order = old_origin.order if old_origin else -1
+        new_order = new_origin.order if new_origin else -1
+        if old_order == new_order:
+            raise self.fail(old, f"given twice: as {what} (seed layout) and "
+                            f"{format_path(new)}; keep one")
+        return old_order > new_order
+
+    def rename(
+        self, source: dict[str, Any], old: KeyPath, target: dict[str, Any], new: KeyPath
+    ) -> None:
+        self.saw_seed_key(old)
+        value = source.pop(str(old[-1]))
+        if new[-1] in target and not self.old_wins(old, new, format_path(old)):
+            self.origins.forget_below(old)
+            return
+        target[str(new[-1])] = value
+        self.origins.forget_below(new)
+        self.origins.move(old, new, written=old)
 
     def image(self) -> None:
         image = self.data.get("image")
         if isinstance(image, str):
             self.data["image"] = split_image(image)
-            for key in ("repository", "tag", "digest"):
-                if ("image",) in self.lines:
-                    self.lines[("image", key)] = self.lines[("image",)]
-        policy = self.data.pop("imagePullPolicy", None)
-        if policy is not None:
-            self.seed_layout = True
-            target = self.data.setdefault("image", {})
-            if not isinstance(target, dict):
-                raise self.fail(("image",), "expected a mapping or repo:tag string")
-            if "pullPolicy" in target:
-                raise self.fail(("imagePullPolicy",), "given twice: as imagePullPolicy "
-                                "(seed layout) and image.pullPolicy; keep one")
-            target["pullPolicy"] = policy
-            self.move_lines(("imagePullPolicy",), ("image", "pullPolicy"))
+            origin = self.origins.find(("image",))
+            if origin:
+                for key in ("repository", "tag", "digest"):
+                    self.origins.alias(("image", key), written=("image",), origin=origin)
+        if "imagePullPolicy" not in self.data:
+            return
+        target = self.data.setdefault("image", {})
+        if not isinstance(target, dict):
+            raise self.fail(("image",), "expected a mapping or repo:tag string")
+        self.rename(self.data, ("imagePullPolicy",), target, ("image", "pullPolicy"))
 
     def ingress(self) -> None:
         ingress = self.data.get("ingress")
         if not isinstance(ingress, dict):
             return
         for old, new in SEED_INGRESS_KEYS.items():
-            if old not in ingress:
-                continue
-            self.seed_layout = True
-            if new in ingress:
-                raise self.fail(("ingress", old), f"given twice: as ingress.{old} (seed "
-                                f"layout) and ingress.{new}; keep one")
-            ingress[new] = ingress.pop(old)
-            self.move_lines(("ingress", old), ("ingress", new))
+            if old in ingress:
+                self.rename(ingress, ("ingress", old), ingress, ("ingress", new))
 
     def volumes(self) -> None:
         if "volume" not in self.data:
             return
-        self.seed_layout = True
+        self.saw_seed_key(("volume",))
         volume = self.data.pop("volume")
         if volume is None:
             return
         if not isinstance(volume, dict):
             raise self.fail(("volume",), "expected a mapping of hfcache, data, output paths")
         storage = self.data.setdefault("storage", {})
+        if not isinstance(storage, dict):
+            raise self.fail(("storage",), "expected a mapping")
         for key, path in volume.items():
+            written = ("volume", key)
             if key not in SEED_VOLUMES:
-                raise self.fail(("volume", key), "unknown seed volume: expected one of "
+                raise self.fail(written, "unknown seed volume: expected one of "
                                 + ", ".join(SEED_VOLUMES))
             if not isinstance(path, str):
-                raise self.fail(("volume", key), f"expected a host path string, got {path!r}")
+                raise self.fail(written, f"expected a host path string, got {path!r}")
             name, mount = SEED_VOLUMES[key]
             # The seed chart mounts a hostPath only for non-empty paths.
-            storage[name] = (
+            seeded: dict[str, Any] = (
                 {"type": "hostPath", "hostPath": path, "hostPathType": "Directory",
                  "mountPath": mount}
                 if path else {"type": "none"}
             )
-            line = self.lines.get(("volume", key))
-            self.move_lines(("volume", key), ("storage", name, "hostPath"))
-            if line is not None:
-                self.lines[("storage", name)] = line
-                self.lines[("storage", name, "type")] = line
+            target = ("storage", name)
+            origin = self.origins.find(written)
+            existing = storage.get(name)
+            if isinstance(existing, dict) and not self.old_wins(written, target,
+                                                                 f"volume.{key}"):
+                # A later layer wrote storage.<name>: its keys win over the seed path's.
+                merge_maps(seeded, existing)
+                storage[name] = seeded
+                continue
+            if isinstance(existing, dict):
+                merge_maps(existing, seeded)
+            else:
+                storage[name] = seeded
+                self.origins.forget_below(target)
+            if origin:
+                for sub in ((), *((k,) for k in seeded)):
+                    self.origins.alias((*target, *sub), written=written, origin=origin)
 
     def seed_defaults(self) -> None:
-        if not self.seed_layout:
+        if not self.seed_sources:
             return
-        self.data.setdefault("seedCompatibility", True)
         # The seed image (kubeagi/llama-factory:v0.6.1) starts itself; a command breaks it.
-        self.data.setdefault("command", [])
+        implied = {"seedCompatibility": True, "command": []}
+        for key, value in implied.items():
+            if key not in self.data:
+                self.data[key] = value
+                # Blame what the seed layout implies on the file written in it.
+                self.origins.set((key,), Origin(self.seed_sources[0], None, 0))
 
 
-def translate_layer(data: dict[str, Any], lines: dict[KeyPath, int], source: str) -> Translation:
-    """Rewrite one layer from the seed layout into the canonical one (in a copy)."""
-    translator = _Translator(copy.deepcopy(data), lines, source)
+def translate_seed_layout(data: dict[str, Any], origins: Origins) -> Translation:
+    """Rewrite merged user values from the seed layout into the canonical one (a copy)."""
+    translator = _Translator(copy.deepcopy(data), origins)
     translator.volumes()
     translator.ingress()
     translator.image()
     translator.seed_defaults()
-    notes = []
-    if translator.seed_layout:
-        notes.append(f"{source}: read in the seed chart's layout (seedCompatibility: true)")
-    return Translation(translator.data, translator.lines, notes)
+    notes = [f"{source}: read in the seed chart's layout (seedCompatibility: true)"
+             for source in translator.seed_sources]
+    return Translation(translator.data, notes)
+

@@ -27,6 +27,7 @@ MAX_NODES = 100_000
 MAX_DEPTH = 64
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 _SCALAR_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null")}
+_MERGE_TAG = "tag:yaml.org,2002:merge"
 _COLLECTION_TAGS = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
 
 # Helm reads values with go-yaml v2 (YAML 1.1 with Go's number syntax). Where PyYAML's
@@ -188,20 +189,45 @@ class _Builder:
         return items
 
     def build_mapping(self, node: MappingNode, path: KeyPath) -> dict[str, Any]:
-        self.loader.flatten_mapping(node)
         out: dict[str, Any] = {}
+        explicit: set[str] = set()
+        merge_line: int | None = None
         for key_node, value_node in node.value:
+            if key_node.tag == _MERGE_TAG:
+                if merge_line is not None:
+                    raise self.fail(f"a second merge key '<<' (first on line {merge_line})",
+                                    key_node, path)
+                merge_line = key_node.start_mark.line + 1
+                for key, value in self.merged(value_node, path).items():
+                    if key in explicit:
+                        raise self.fail(
+                            f"key {key!r} is set above the merge key '<<', which replaces it "
+                            "(Helm lets the merge win); put '<<' first", key_node, (*path, key))
+                    out[key] = value
+                continue
             if not isinstance(key_node, ScalarNode):
                 raise self.fail("a mapping key must be a plain scalar", key_node, path)
             key = _key_to_string(self.scalar(key_node, path))
             child = (*path, key)
-            if key in out:
+            if key in explicit:
                 first = self.lines.get(child)
                 raise self.fail(
                     f"duplicate key {key!r} (first defined on line {first})", key_node, child
                 )
+            explicit.add(key)
             self.lines[child] = key_node.start_mark.line + 1
             out[key] = self.build(value_node, child)
+        return out
+
+    def merged(self, node: Node, path: KeyPath) -> dict[str, Any]:
+        """The keys a merge key brings in: of one mapping, or of a list (first one wins)."""
+        sources = node.value if isinstance(node, SequenceNode) else [node]
+        out: dict[str, Any] = {}
+        for source in reversed(sources):
+            if not isinstance(source, MappingNode):
+                raise self.fail("a merge key '<<' needs a mapping or a list of mappings",
+                                source, path)
+            out.update(self.build(source, path))
         return out
 
 
