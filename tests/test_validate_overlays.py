@@ -59,7 +59,7 @@ def test_set_applies_after_the_positional_file(tmp_path: Path) -> None:
     code, report = _json(f["prod"], "--set-string", "gpu.count=2")
     assert code == 1
     [error] = report["files"][0]["errors"]
-    assert (error["file"], error["key"]) == ("--set", "gpu.count")
+    assert (error["file"], error["key"]) == ("--set-string", "gpu.count")
 
 
 def test_set_alone_checks_the_defaults_with_it() -> None:
@@ -89,3 +89,17 @@ def test_errors_of_one_file_come_in_line_order(tmp_path: Path) -> None:
     lines = [int(line.removeprefix("error: ").split(":")[1])
              for line in result.stderr.splitlines()]
     assert lines == [2, 4, 5], result.stderr
+
+
+def test_every_value_flag_reaches_validate(tmp_path: Path) -> None:
+    """--set-json, --set-file and --set-literal apply in validate as in render/template."""
+    bad_count = tmp_path / "count.txt"
+    bad_count.write_text("-1")
+    for flag, expression in (("--set-json", "gpu={\"count\": -1}"),
+                             ("--set-file", f"gpu.count={bad_count}"),
+                             ("--set-literal", "image.tag=a,b")):
+        code, report = _json(flag, expression)
+        assert code == 1, (flag, report)
+        [error] = report["files"][0]["errors"]
+        assert error["file"] == flag, (flag, error)
+    assert _json("--set-json", "gpu={\"count\": 1}")[0] == 0

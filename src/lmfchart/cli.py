@@ -169,6 +169,9 @@ def validate(
     values: ValuesFiles = None,
     set_: SetValues = None,
     set_string: SetStrings = None,
+    set_json: SetJsons = None,
+    set_file: SetFiles = None,
+    set_literal: SetLiterals = None,
     format_: Annotated[
         ReportFormat, typer.Option("--format", help="text, json or github (annotations).")
     ] = ReportFormat.text,
@@ -190,8 +193,10 @@ def validate(
     from lmfchart.usecases.validate import validate_files
 
     try:
-        reports = validate_files(files=files or (), values=_options(values, set_, set_string),
-                                 kube_version=kube_version)
+        reports = validate_files(files=files or (), values=_options(
+            values, set_, set_string,
+            set_jsons=set_json, set_files=set_file, set_literals=set_literal,
+        ), kube_version=kube_version)
     except LmfchartError as e:
         raise _fail(e) from e
     sys.stdout.write(format_reports(reports, format_.value))
