@@ -164,8 +164,8 @@ def _check_writable(record: ReleaseRecord, where: str) -> None:
 
 
 def _record_json(record: ReleaseRecord, where: str) -> bytes:
-    # Key order and omitted empties as Helm's encoding/json writes them; an unset time is
-    # left out, never "" (a Helm 4 reader before 4.1 fails on "", and so may others).
+    # Key order and omitted empties as Helm 4's encoding/json writes them: an unset time is
+    # left out (omitzero), never "", which not every reader of Helm records accepts.
     info = _without_empty({
         "first_deployed": record.first_deployed,
         "last_deployed": record.last_deployed,
