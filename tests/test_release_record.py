@@ -144,12 +144,13 @@ def test_user_labels_are_kept_and_helms_own_are_not_user_labels() -> None:
 
 def test_reserved_labels_bad_times_and_revisions_are_refused_before_writing() -> None:
     bad = a_record(extra_labels={"owner": "me", "status": "x"}, version=0,
-                   first_deployed="yesterday")
+                   first_deployed="yesterday", namespace="")
     with pytest.raises(ReleaseRecordError) as caught:
         record_to_secret(bad, created=True)
     message = str(caught.value)
-    assert message.startswith("release record Secret llm/sh.helm.release.v1.lmf.v0 "
+    assert message.startswith("release record Secret ?/sh.helm.release.v1.lmf.v0 "
                               "cannot be written: ")
+    assert "the namespace is empty" in message
     assert "revision 0 is not a positive number" in message
     assert "labels owner, status are reserved" in message
     assert "first_deployed 'yesterday' is not an RFC 3339 time" in message
@@ -190,6 +191,8 @@ def _corrupt(kind: str) -> dict[str, Any]:
             {k: v for k, v in release.items() if k != "info"}).encode())),
         "odd status": lambda s: s.update(secret_with(json.dumps(
             {**release, "info": {**release["info"], "status": "exploded"}}).encode())),
+        "no name": lambda s: s.update(secret_with(json.dumps(
+            {k: v for k, v in release.items() if k != "name"}).encode())),
         "string version": lambda s: s.update(secret_with(json.dumps(
             {**release, "version": "3"}).encode())),
         "config list": lambda s: s.update(secret_with(json.dumps(
@@ -210,6 +213,7 @@ def _corrupt(kind: str) -> dict[str, Any]:
     ("JSON list", "the record is a JSON list, expected an object"),
     ("no info", "it has no `info` object"),
     ("odd status", "unknown status 'exploded' (expected one of unknown, deployed,"),
+    ("no name", "it names no release"),
     ("string version", "`version` is '3', expected a revision number from 1"),
     ("config list", "`config` is a JSON list, expected dict"),
     ("bad time", "info.last_deployed 'Monday' is not an RFC 3339 time"),

@@ -147,6 +147,8 @@ def _check_writable(record: ReleaseRecord, where: str) -> None:
     problems: list[str] = []
     if not record.name:
         problems.append("the release name is empty")
+    if not record.namespace:
+        problems.append("the namespace is empty")
     if record.version < 1:
         problems.append(f"revision {record.version} is not a positive number")
     if record.status not in STATUSES:
@@ -217,9 +219,12 @@ def record_from_secret(secret: dict[str, Any]) -> ReleaseRecord:
     version = release.get("version", 0)
     if type(version) is not int or version < 1:
         raise fail(f"`version` is {version!r}, expected a revision number from 1")
+    name = _typed(release, "name", str, "", fail)
+    if not name:
+        raise fail("it names no release")
     labels = metadata.get("labels") or {}
     return ReleaseRecord(
-        name=_typed(release, "name", str, "", fail),
+        name=name,
         namespace=_typed(release, "namespace", str, "", fail) or metadata.get("namespace", ""),
         version=version,
         status=cast(Status, status),
