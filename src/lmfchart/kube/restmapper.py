@@ -45,8 +45,7 @@ class RestMapper:
 
     def _kinds(self, api_version: str, *, refresh: bool) -> dict[str, list[Any]]:
         entry = self._groups.get(api_version)
-        fresh = entry is not None and time.time() - entry["fetched"] < CACHE_SECONDS
-        if fresh and not refresh:
+        if entry is not None and not refresh and time.time() - entry["fetched"] < CACHE_SECONDS:
             kinds: dict[str, list[Any]] = entry["kinds"]
             return kinds
         kinds = self._discover(api_version)
