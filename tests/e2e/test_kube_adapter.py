@@ -303,6 +303,22 @@ def test_a_forbidden_credential_names_the_object(cluster: ControlPlane, namespac
     assert _live(cluster, "configmap", "settings", namespace) is None
 
 
+def test_a_refused_credential(cluster: ControlPlane, tmp_path: Path,
+                              monkeypatch: pytest.MonkeyPatch) -> None:
+    path = _kubeconfig(tmp_path / "bogus.yaml", server=cluster.server,
+                       user={"token": "not-a-token"},
+                       ca_data=_admin_entry(cluster, "clusters")["certificate-authority-data"])
+    monkeypatch.setenv("LMFCHART_CACHE", str(tmp_path / "cache"))
+    stranger = connect(kubeconfig=str(path), context=None)
+
+    with pytest.raises(ClusterError) as raised:
+        stranger.get(ObjectRef("v1", "ConfigMap", "default", "settings"))
+
+    assert raised.value.status == 401
+    assert str(raised.value).startswith("ConfigMap/settings: ")
+    assert "HTTP 401" in str(raised.value) and "not-a-token" not in str(raised.value)
+
+
 def _closed_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

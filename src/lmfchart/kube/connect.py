@@ -12,8 +12,9 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import yaml
 from kubernetes import client, config
-from kubernetes.config import incluster_config
+from kubernetes.config import incluster_config, kube_config
 
 from lmfchart.base.errors import UsageError
 from lmfchart.kube.cluster import KubeCluster
@@ -60,28 +61,32 @@ def _tried(files: list[Path], source: str) -> str:
 
 
 def _from_kubeconfig(files: list[Path], source: str, context: str | None) -> Any:
-    # The library merges a path list itself, with kubectl's rules (first file wins).
-    joined = os.pathsep.join(str(p) for p in files)
     where = _tried(files, source)
     try:
-        contexts, current = config.list_kube_config_contexts(config_file=joined)
-    except (OSError, config.ConfigException, ValueError) as e:
+        # The library merges a path list itself: the first file defining a name wins.
+        merger = kube_config.KubeConfigMerger(os.pathsep.join(str(p) for p in files))
+    except (OSError, yaml.YAMLError, config.ConfigException) as e:
         raise UsageError(f"cannot read kubeconfig ({where}): {_reason(e)}") from e
-    names = sorted(c["name"] for c in contexts or [])
+    merged = merger.config.value
+    names = sorted(str(c["name"]) for c in merged.get("contexts") or [])
+    known = ", ".join(names) or "none"
+    # kubectl takes the first current-context set (the library would take the last one).
+    current = next((str(c["current-context"]) for c in merger.config_files.values()
+                    if isinstance(c, dict) and c.get("current-context")), None)
     if context is not None and context not in names:
-        known = ", ".join(names) or "none"
         raise UsageError(f"--kube-context {context}: no such context in {where} "
                          f"(contexts: {known})")
-    if context is None and not current:
+    chosen = context or current
+    if chosen is None:
         raise UsageError(f"kubeconfig ({where}) sets no current-context: pass "
-                         f"--kube-context (contexts: {', '.join(names) or 'none'})")
+                         f"--kube-context (contexts: {known})")
     configuration = client.Configuration()
     try:
-        # persist_config=False: never write refreshed tokens back into the user's files.
-        config.load_kube_config(config_file=joined, context=context,
-                                client_configuration=configuration, persist_config=False)
+        # No config_persister: refreshed tokens are never written into the user's files.
+        loader = kube_config.KubeConfigLoader(config_dict=merger.config,
+                                              config_base_path=None, active_context=chosen)
+        loader.load_and_set(configuration)
     except (OSError, config.ConfigException, ValueError) as e:
-        chosen = context or (current or {}).get("name")
         raise UsageError(f"kubeconfig ({where}), context {chosen}: {_reason(e)}") from e
     return client.ApiClient(configuration=configuration)
 
