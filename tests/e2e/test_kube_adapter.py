@@ -343,6 +343,27 @@ def test_a_server_that_is_not_listening(cluster: ControlPlane, tmp_path: Path,
     assert raised.value.status is None and raised.value.exit_code == 5
 
 
+def test_a_server_that_never_answers(cluster: ControlPlane, tmp_path: Path,
+                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    with socket.socket() as silent:
+        silent.bind(("127.0.0.1", 0))
+        silent.listen()  # accepts connections (in the kernel) and never says a word
+        server = f"https://127.0.0.1:{silent.getsockname()[1]}"
+        path = _kubeconfig(tmp_path / "silent.yaml", server=server,
+                           user=_admin_entry(cluster, "users"),
+                           ca_data=_admin_entry(cluster, "clusters")["certificate-authority-data"])
+        monkeypatch.setenv("LMFCHART_CACHE", str(tmp_path / "cache"))
+        hanging = KubeCluster(connect(kubeconfig=str(path), context=None).api_client,
+                              request_timeout=(0.5, 0.5))
+
+        with pytest.raises(ClusterError) as raised:
+            hanging.apply(_config_map("settings", "default", a="1"))
+
+    assert str(raised.value) == (f"ConfigMap/settings: the API server at {server} did not "
+                                 f"answer in time")
+    assert (raised.value.status, raised.value.reason) == (None, "Timeout")
+
+
 def test_a_server_certificate_that_is_not_trusted(cluster: ControlPlane, tmp_path: Path,
                                                   monkeypatch: pytest.MonkeyPatch) -> None:
     admin = _admin_entry(cluster, "users")

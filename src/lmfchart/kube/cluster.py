@@ -12,6 +12,7 @@ import hashlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -65,8 +66,10 @@ class _Target:
 class KubeCluster:
     """One API server reached through an authenticated `kubernetes.client.ApiClient`."""
 
-    def __init__(self, api_client: Any, *, discovery_dir: Path | None = None) -> None:
+    def __init__(self, api_client: Any, *, discovery_dir: Path | None = None,
+                 request_timeout: tuple[float, float] = REQUEST_TIMEOUT) -> None:
         self.api_client = api_client
+        self.request_timeout = request_timeout
         self.server: str = api_client.configuration.host
         self._discovery_dir = discovery_dir or cache_root() / "kube-discovery"
         self._dynamic: Any = None
@@ -81,7 +84,7 @@ class KubeCluster:
         try:
             with self._translating("Namespace", name):
                 self._resource("v1", "Namespace").create(
-                    body=body, field_manager=FIELD_MANAGER, _request_timeout=REQUEST_TIMEOUT)
+                    body=body, field_manager=FIELD_MANAGER, _request_timeout=self.request_timeout)
         except ConflictError:
             pass  # created meanwhile by someone else: exists, as asked
 
@@ -90,7 +93,7 @@ class KubeCluster:
             resource = self._resource(ref.api_version, ref.kind)
             try:
                 found = resource.get(name=ref.name, namespace=_scoped(resource, ref.namespace),
-                                     _request_timeout=REQUEST_TIMEOUT)
+                                     _request_timeout=self.request_timeout)
             except ApiException as e:
                 if e.status == 404:
                     return None
@@ -105,7 +108,7 @@ class KubeCluster:
             applied = resource.server_side_apply(
                 body=obj, name=ref.name, namespace=_scoped(resource, ref.namespace),
                 field_manager=FIELD_MANAGER, force_conflicts=True if force else None,
-                **_write_options(dry_run))
+                **self._write_options(dry_run))
         return _plain(applied)
 
     def patch(self, ref: Address, patch: dict[str, Any], *, strategic: bool = True,
@@ -115,7 +118,7 @@ class KubeCluster:
             patched = resource.patch(
                 body=patch, name=ref.name, namespace=_scoped(resource, ref.namespace),
                 content_type=_STRATEGIC if strategic else _MERGE,
-                field_manager=FIELD_MANAGER, **_write_options(dry_run))
+                field_manager=FIELD_MANAGER, **self._write_options(dry_run))
         return _plain(patched)
 
     def delete(self, ref: Address, *, dry_run: bool = False) -> None:
@@ -125,7 +128,7 @@ class KubeCluster:
                 resource.delete(name=ref.name, namespace=_scoped(resource, ref.namespace),
                                 propagation_policy="Background",
                                 dry_run="All" if dry_run else None,
-                                _request_timeout=REQUEST_TIMEOUT)
+                                _request_timeout=self.request_timeout)
             except ApiException as e:
                 if e.status != 404:
                     raise
@@ -134,7 +137,7 @@ class KubeCluster:
         selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
         with self._translating("Secret", f"* (in {namespace}, labels {selector})"):
             found = self._secrets().get(namespace=namespace, label_selector=selector or None,
-                                        _request_timeout=REQUEST_TIMEOUT)
+                                        _request_timeout=self.request_timeout)
         # List items come without apiVersion/kind; give them back so they read like any object.
         return [{"apiVersion": "v1", "kind": "Secret", **item}
                 for item in _plain(found).get("items") or []]
@@ -144,7 +147,7 @@ class KubeCluster:
         with self._translating("Secret", name):
             created = self._secrets().create(body=secret, namespace=namespace,
                                              field_manager=FIELD_MANAGER,
-                                             _request_timeout=REQUEST_TIMEOUT)
+                                             _request_timeout=self.request_timeout)
         return _plain(created)
 
     def replace_secret(self, secret: dict[str, Any]) -> dict[str, Any]:
@@ -155,7 +158,7 @@ class KubeCluster:
         with self._translating("Secret", name):
             replaced = self._secrets().replace(body=secret, name=name, namespace=namespace,
                                                field_manager=FIELD_MANAGER,
-                                               _request_timeout=REQUEST_TIMEOUT)
+                                               _request_timeout=self.request_timeout)
         return _plain(replaced)
 
     def delete_secret(self, namespace: str, name: str) -> None:
@@ -169,7 +172,8 @@ class KubeCluster:
             # fail like any other, and connecting should send nothing.
             self._dynamic = DynamicClient(self.api_client,
                                           cache_file=str(self._discovery_cache()),
-                                          discoverer=RestMapper)
+                                          discoverer=partial(RestMapper,
+                                                             request_timeout=self.request_timeout))
         return self._dynamic
 
     def _discovery_cache(self) -> Path:
@@ -181,6 +185,13 @@ class KubeCluster:
 
     def _secrets(self) -> Any:
         return self._resource("v1", "Secret")
+
+    def _write_options(self, dry_run: bool) -> dict[str, Any]:
+        return {
+            "dry_run": "All" if dry_run else None,
+            "query_params": [("fieldValidation", "Strict")],
+            "_request_timeout": self.request_timeout,
+        }
 
     @contextmanager
     def _translating(self, kind: str, name: str) -> Iterator[None]:
@@ -195,14 +206,6 @@ class KubeCluster:
                                reason="NoKind") from e
         except (ApiException, urllib3.exceptions.HTTPError, OSError) as e:
             raise translate(e, kind=kind, name=name, server=self.server) from e
-
-
-def _write_options(dry_run: bool) -> dict[str, Any]:
-    return {
-        "dry_run": "All" if dry_run else None,
-        "query_params": [("fieldValidation", "Strict")],
-        "_request_timeout": REQUEST_TIMEOUT,
-    }
 
 
 def _scoped(resource: Any, namespace: str | None) -> str | None:

@@ -26,8 +26,10 @@ class RestMapper:
     """Plugs into `DynamicClient(discoverer=...)` as its `resources`: `get(api_version,
     kind)` returns the client's `Resource` for that kind."""
 
-    def __init__(self, client: Any, cache_file: str) -> None:
+    def __init__(self, client: Any, cache_file: str, *,
+                 request_timeout: tuple[float, float]) -> None:
         self._client = client
+        self._timeout = request_timeout
         self._cache_file = Path(cache_file)
         self._groups: dict[str, Any] = _read(self._cache_file)
         self._fetched_now: set[str] = set()
@@ -57,7 +59,7 @@ class RestMapper:
     def _discover(self, api_version: str) -> dict[str, list[Any]]:
         path = f"/apis/{api_version}" if "/" in api_version else f"/api/{api_version}"
         try:
-            listing = self._client.request("get", path).to_dict()
+            listing = self._client.request("get", path, _request_timeout=self._timeout).to_dict()
         except Exception as e:
             if getattr(e, "status", None) == 404:
                 return {}  # the group version is not served: no kind of it is
