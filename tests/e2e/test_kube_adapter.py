@@ -130,6 +130,29 @@ def test_one_request_per_operation_once_discovery_is_cached(
     assert [line.split(" ")[0] for line in requests_sent] == ["PATCH", "GET", "GET", "DELETE"]
 
 
+def test_a_field_of_another_manager_conflicts_unless_forced(
+        kube: KubeCluster, cluster: ControlPlane, namespace: str) -> None:
+    kube.apply(_config_map("settings", namespace, a="1"))
+    cluster.kubectl("patch", "configmap", "settings", "-n", namespace, "--type=merge",
+                    "-p", '{"data":{"a":"edited"}}', "--field-manager=kubectl-edit")
+
+    with pytest.raises(ConflictError) as raised:
+        kube.apply(_config_map("settings", namespace, a="2"))
+    assert raised.value.status == 409
+    assert str(raised.value).startswith("ConfigMap/settings: Apply failed with 1 conflict: "
+                                        'conflict with "kubectl-edit"')
+    assert ".data.a" in str(raised.value)
+    live = _live(cluster, "configmap", "settings", namespace)
+    assert live is not None and live["data"] == {"a": "edited"}
+
+    kube.apply(_config_map("settings", namespace, a="2"), force=True)
+    live = _live(cluster, "configmap", "settings", namespace)
+    assert live is not None and live["data"] == {"a": "2"}
+    owners = [e["manager"] for e in live["metadata"]["managedFields"]
+              if "f:a" in json.dumps(e.get("fieldsV1", {}))]
+    assert owners == ["helm"]
+
+
 def test_dry_run_stores_nothing(kube: KubeCluster, cluster: ControlPlane,
                                 namespace: str) -> None:
     answer = kube.apply(_config_map("draft", namespace, a="1"), dry_run=True)

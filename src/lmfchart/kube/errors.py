@@ -40,8 +40,8 @@ def _from_status(error: ApiException, *, kind: str, name: str) -> ClusterError:
     body = _status_body(error)
     reason = str(body.get("reason") or error.reason or "")
     message = str(body.get("message") or "")
-    causes = [_cause(c) for c in (body.get("details") or {}).get("causes") or []]
-    extra = [c for c in causes if c and c not in message]
+    causes = (body.get("details") or {}).get("causes") or []
+    extra = [_cause(c) for c in causes if not _said(c, message)]
     if not message:
         message = _HINTS.get(status) or (
             "the API server failed" if status >= 500 else "the request failed")
@@ -67,6 +67,13 @@ def _status_body(error: ApiException) -> dict[str, Any]:
     if isinstance(body, dict) and body.get("kind") == "Status":
         return body
     return {}
+
+
+def _said(cause: dict[str, Any], message: str) -> bool:
+    """Whether MESSAGE already tells this cause (the server often repeats them there)."""
+    text = str(cause.get("message") or cause.get("reason") or "")
+    field = str(cause.get("field") or "")
+    return not text or (text in message and field in message)
 
 
 def _cause(cause: dict[str, Any]) -> str:
