@@ -193,6 +193,17 @@ def test_missing_objects_read_as_none_and_delete_quietly(kube: KubeCluster,
     kube.delete_secret(namespace, "absent")
 
 
+def test_a_namespace_that_does_not_exist_is_a_404_naming_it(kube: KubeCluster,
+                                                           namespace: str) -> None:
+    missing = f"{namespace}-absent"
+    for dry_run in (True, False):
+        with pytest.raises(ClusterError) as raised:
+            kube.apply(_config_map("settings", missing, a="1"), dry_run=dry_run)
+        assert (raised.value.status, raised.value.reason) == (404, "NotFound")
+        assert str(raised.value) == (f'ConfigMap/settings: namespaces "{missing}" not found '
+                                     f"(HTTP 404 NotFound)")
+
+
 def test_an_unserved_kind_is_a_cluster_error(kube: KubeCluster, namespace: str) -> None:
     with pytest.raises(ClusterError, match=r"^Widget/w: the API server does not serve "
                                            r"Widget in example.com/v1"):
