@@ -164,7 +164,8 @@ def test_release_name_of_54_characters_is_a_usage_error() -> None:
     assert done.exit_code == 2, done.output
     assert done.stdout == ""
     assert done.stderr == (
-        f"error: release name {name!r}: 54 characters is too long (at most 53 characters, like Helm)\n"
+        f"error: release name {name!r}: 54 characters is too long "
+        "(at most 53 characters, like Helm)\n"
     )
 
 
