@@ -30,6 +30,7 @@ def _deployment(stdout: str) -> dict[str, Any]:
         ("registry:5000/team/img", "registry:5000/team/img:latest", "latest"),
         ("team/img", "team/img:latest", "latest"),
         ("img:v2", "img:v2", "v2"),
+        ("img", "img:latest", "latest"),
         (f"team/img@{DIGEST}", f"team/img@{DIGEST}", ""),
         (f"registry:5000/team/img@{DIGEST}", f"registry:5000/team/img@{DIGEST}", ""),
         # A digest pins the image; the tag only labels it.
