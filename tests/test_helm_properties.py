@@ -23,6 +23,7 @@ from tests.support.charts import (
     lmf_objects,
     render_chart_dir,
 )
+from tests.support.wrong_values import WRONG_VALUES, with_value
 
 pytestmark = [pytest.mark.helm, pytest.mark.slow]
 
@@ -232,27 +233,7 @@ def test_overlay_through_helm_equals_lmfchart(
     assert actual == by_identity(expected)
 
 
-# One wrong value each, that the chart's schema can also express.
-WRONG = st.sampled_from([
-    (("gpu", "count"), -1),
-    (("image", "pullPolicy"), "Sometimes"),
-    (("image", "tagg"), "1.0"),
-    (("image", "digest"), "sha256:short"),
-    (("service", "port"), 70000),
-    (("service", "type"), "Ingress"),
-    (("storage", "saves", "type"), "nfs"),
-    (("ingress", "host"), "Bad_Host"),
-    (("ingress", "path"), "no-slash"),
-    (("podLabels", "team"), "a b"),
-    (("env", "1BAD"), "x"),
-    (("resources", "limits", "memory"), "lots"),
-    (("probes", "liveness", "periodSeconds"), 0),
-    (("shm", "enabled"), "yes"),
-    (("terminationGracePeriodSeconds",), "30"),
-    (("command",), "llamafactory-cli webui"),
-    (("fullnameOverride",), "Bad_Name"),
-    (("unknownKey",), 1),
-])
+WRONG = st.sampled_from(WRONG_VALUES)
 
 
 @settings(max_examples=30, deadline=None)
@@ -261,14 +242,7 @@ def test_helm_refuses_what_lmfchart_refuses(
     values: dict[str, Any], wrong: tuple[tuple[str, ...], Any], helm4: Path,
     refusals: Refusals,
 ) -> None:
-    path, value = wrong
-    target = values
-    for key in path[:-1]:
-        if not isinstance(target.get(key), dict):
-            target[key] = {}
-        target = target[key]
-    target[path[-1]] = value
-    document = yamlemit.dump(values)
+    document = yamlemit.dump(with_value(values, *wrong))
     with pytest.raises(InputError) as refused:
         lmf_objects("lmf", "default", documents=[("generated.yaml", document)])
     refusals.helm_must_agree(refused.value, document, helm4)
