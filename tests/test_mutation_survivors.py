@@ -71,6 +71,52 @@ def test_cross_check_message_in_full(name: str, tmp_path: Path) -> None:
     assert (done.stdout, done.stderr) == ("", f"error: {values}:{where}: {message}\n")
 
 
+# Seed-layout files: mistakes the translation itself finds, named as the user wrote them.
+SEED_LAYOUT_ERRORS = {
+    "volume-not-a-map": (
+        "volume: [a]\n", "1: volume", "expected a mapping of hfcache, data, output paths"),
+    "unknown-seed-volume": (
+        "volume:\n  models: /x\n", "2: volume.models",
+        "unknown seed volume: expected one of hfcache, data, output"),
+    "seed-volume-not-text": (
+        "volume:\n  data: 5\n", "2: volume.data", "expected a host path string, got 5"),
+    "pull-policy-twice": (
+        "imagePullPolicy: Always\nimage:\n  pullPolicy: Never\n", "1: imagePullPolicy",
+        "given twice: as imagePullPolicy (seed layout) and image.pullPolicy; keep one"),
+    "pull-policy-beside-a-list": (
+        "imagePullPolicy: Always\nimage: [x]\n", "2: image",
+        "expected a mapping or repo:tag string"),
+    "ingress-enable-twice": (
+        "ingress:\n  enable: true\n  enabled: true\n", "2: ingress.enable",
+        "given twice: as ingress.enable (seed layout) and ingress.enabled; keep one"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(SEED_LAYOUT_ERRORS))
+def test_seed_layout_mistake_message_in_full(name: str, tmp_path: Path) -> None:
+    text, where, message = SEED_LAYOUT_ERRORS[name]
+    values = tmp_path / "values.yaml"
+    values.write_text(text)
+    done = runner.invoke(app, ["template", "-f", str(values)])
+    assert done.exit_code == 1, done.output
+    assert (done.stdout, done.stderr) == ("", f"error: {values}:{where}: {message}\n")
+
+
+def test_seed_host_path_becomes_a_directory_volume(tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text("image: kubeagi/llama-factory:v0.6.1\nvolume:\n  output: /data/out\n")
+    done = runner.invoke(app, ["template", "-f", str(values)])
+    assert done.exit_code == 0, done.output
+    pod = next(o for o in parse_stream(done.stdout) if o["kind"] == "Deployment")[
+        "spec"]["template"]["spec"]
+    assert {"name": "output", "hostPath": {"path": "/data/out", "type": "Directory"}} in pod[
+        "volumes"]
+    assert {"name": "output", "mountPath": "/app/output"} in pod["containers"][0][
+        "volumeMounts"]
+    assert "command" not in pod["containers"][0]
+    assert "seed chart's layout" in done.stderr
+
+
 def test_without_shm_a_volume_may_use_dev_shm() -> None:
     done = runner.invoke(app, ["template", "--set", "shm.enabled=false",
                                "--set", "storage.output.mountPath=/dev/shm"])
