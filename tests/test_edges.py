@@ -52,6 +52,7 @@ def test_image_shorthand(
     deployment = _deployment(done.stdout)
     [container] = deployment["spec"]["template"]["spec"]["containers"]
     assert container["image"] == image
+    assert container["imagePullPolicy"] == ("Always" if given_as == "file" else "IfNotPresent")
     assert deployment["metadata"]["labels"]["app.kubernetes.io/version"] == version_label
 
 

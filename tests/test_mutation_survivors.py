@@ -15,8 +15,9 @@ from typer.testing import CliRunner
 
 from lmfchart.cli import app
 from lmfchart.inputs.setvalues import apply_set
+from lmfchart.model.schema import values_schema
 from tests.conftest import EXAMPLES, example_values
-from tests.support.charts import parse_stream
+from tests.support.charts import helm_run, parse_stream
 from tests.support.wrong_values import WRONG_VALUES, with_value
 
 runner = CliRunner()
@@ -58,6 +59,40 @@ CROSS_CHECKS = {
     "env-set-by-chart": (
         "env:\n  HF_ENDPOINT: x\nhub:\n  hfEndpoint: https://m.example\n", "2: env.HF_ENDPOINT",
         "HF_ENDPOINT is set by the chart (hub.hfEndpoint); change that key instead of env"),
+    "env-gradio-always-set": (
+        "env:\n  GRADIO_SERVER_NAME: x\n", "2: env.GRADIO_SERVER_NAME",
+        "GRADIO_SERVER_NAME is set by the chart ((always set)); change that key instead of env"),
+    "env-root-path": (
+        "ingress:\n  enabled: true\n  host: a.example.com\n  path: /ui\n"
+        "env:\n  GRADIO_ROOT_PATH: /x\n", "6: env.GRADIO_ROOT_PATH",
+        "GRADIO_ROOT_PATH is set by the chart (ingress.path); change that key instead of env"),
+    "env-modelscope": (
+        "hub:\n  source: modelscope\nenv:\n  USE_MODELSCOPE_HUB: '0'\n",
+        "4: env.USE_MODELSCOPE_HUB",
+        "USE_MODELSCOPE_HUB is set by the chart (hub.source); change that key instead of env"),
+    "env-openmind": (
+        "hub:\n  source: openmind\nenv:\n  USE_OPENMIND_HUB: '0'\n", "4: env.USE_OPENMIND_HUB",
+        "USE_OPENMIND_HUB is set by the chart (hub.source); change that key instead of env"),
+    "env-proxies": (
+        "proxy:\n  httpProxy: http://p:3128\n  httpsProxy: http://p:3128\n"
+        "env:\n  HTTP_PROXY: x\n  HTTPS_PROXY: z\n", "5: env.HTTP_PROXY",
+        "HTTP_PROXY is set by the chart (proxy.httpProxy); change that key instead of env\n"
+        "{file}:6: env.HTTPS_PROXY: HTTPS_PROXY is set by the chart (proxy.httpsProxy); "
+        "change that key instead of env"),
+    "mount-after-a-disabled-volume": (
+        "storage:\n  hfCache:\n    mountPath: /app/output\n", "3: storage.hfCache.mountPath",
+        "mountPath '/app/output' is already used by storage.output"),
+    "two-control-characters-in-a-list": (
+        'command: ["a\\x01", "b\\x02"]\n', "1: command[0]",
+        "contains the control character U+0001 at position 1; only printable text, tabs and "
+        "newlines are allowed\n{file}:1: command[1]: contains the control character U+0002 at "
+        "position 1; only printable text, tabs and newlines are allowed"),
+    "first-list-item-named": (
+        "command: [5]\n", "1: command[0]", "Input should be a valid string"),
+    "integer-beyond-float64": (
+        "terminationGracePeriodSeconds: 9007199254740993\n", "1: terminationGracePeriodSeconds",
+        "9007199254740993 is too large: Helm holds numbers as 64-bit floats and would change "
+        "it; quote it if it is text"),
 }
 
 
@@ -68,6 +103,7 @@ def test_cross_check_message_in_full(name: str, tmp_path: Path) -> None:
     values.write_text(text)
     done = runner.invoke(app, ["template", "-f", str(values)])
     assert done.exit_code == 1, done.output
+    message = message.replace("{file}", str(values))
     assert (done.stdout, done.stderr) == ("", f"error: {values}:{where}: {message}\n")
 
 
@@ -100,6 +136,43 @@ def test_seed_layout_mistake_message_in_full(name: str, tmp_path: Path) -> None:
     done = runner.invoke(app, ["template", "-f", str(values)])
     assert done.exit_code == 1, done.output
     assert (done.stdout, done.stderr) == ("", f"error: {values}:{where}: {message}\n")
+
+
+@pytest.mark.parametrize(
+    ("text", "line", "message"),
+    [
+        ("# seed\nvolume:\n  data: relative\n", 3,
+         "expected an absolute path starting with '/', got 'relative'"),
+        ("command: []\n\nimage: 'team/img:bad tag'\n", 3, "got 'bad tag'"),
+        ("image: kubeagi/llama-factory:v0.6.1\n\nimagePullPolicy: Sometimes\n", 3,
+         "Input should be 'Always', 'IfNotPresent' or 'Never'"),
+    ],
+)
+def test_seed_layout_values_are_blamed_on_their_line(
+    text: str, line: int, message: str, tmp_path: Path
+) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(text)
+    done = runner.invoke(app, ["template", "-f", str(values)])
+    assert done.exit_code == 1, done.output
+    assert done.stderr.startswith(f"error: {values}:{line}: ")
+    assert done.stderr.rstrip("\n").endswith(message)
+
+
+def test_each_seed_layout_file_is_announced(tmp_path: Path) -> None:
+    first, second = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    first.write_text("image: kubeagi/llama-factory:v0.6.1\nimagePullPolicy: Always\n")
+    second.write_text("ingress:\n  enable: false\n")
+    done = runner.invoke(app, ["template", "-f", str(first), "-f", str(second)])
+    assert done.exit_code == 0, done.output
+    notes = [line for line in done.stderr.splitlines() if "seed chart's layout" in line]
+    assert notes == [
+        f"note: {first}: read in the seed chart's layout (seedCompatibility: true)",
+        f"note: {second}: read in the seed chart's layout (seedCompatibility: true)",
+    ]
+    deployment = next(o for o in parse_stream(done.stdout) if o["kind"] == "Deployment")
+    assert deployment["spec"]["selector"] == {"matchLabels": {"app": "lmf-llama-factory"}}
+    assert deployment["spec"]["template"]["spec"]["containers"][0]["imagePullPolicy"] == "Always"
 
 
 def test_seed_host_path_becomes_a_directory_volume(tmp_path: Path) -> None:
@@ -149,6 +222,9 @@ def test_ingress_domain_leaves_room_for_the_release_name(length: int, accepted: 
 
 @pytest.fixture(scope="module")
 def schema_validator() -> Any:
+    # Built afresh rather than from the process-wide cache, so mutation testing sees that
+    # these tests read the schema.
+    values_schema.cache_clear()
     done = runner.invoke(app, ["schema"])
     assert done.exit_code == 0, done.output
     schema = json.loads(done.stdout)
@@ -221,3 +297,41 @@ def test_more_set_flags_build_the_same_values_as_helm(helm4: Path, tmp_path: Pat
         apply_set(ours, expression)
     flags = [part for expression in MORE_SETS for part in ("--set", expression)]
     assert ours == _helm_values(helm4, tmp_path, *flags)
+
+
+# --set mistakes helm refuses as well, and what lmfchart says about each.
+REFUSED_SETS = {
+    "a[65537]=x": "list index 65537 is larger than 65536",
+    "tags={a,b": "a list must end with '}'",
+    "a[0]x=1": "unexpected 'x' after a list index",
+    "a,": "key 'a' has no value (cannot end with ',')",
+    "a=1,,b=2": "key '' has no value (cannot end with ',')",
+    "a..b=1": "empty key name",
+    "a": "key 'a' has no value (expected KEY=VALUE)",
+}
+
+
+@pytest.mark.parametrize("expression", sorted(REFUSED_SETS))
+def test_set_mistake_is_a_usage_error(expression: str) -> None:
+    done = runner.invoke(app, ["template", "--set", expression])
+    assert done.exit_code == 2, done.output
+    assert done.stderr == f"error: --set {expression!r}: {REFUSED_SETS[expression]}\n"
+
+
+@pytest.mark.helm
+@pytest.mark.parametrize("expression", sorted(REFUSED_SETS))
+def test_helm_refuses_the_same_set_mistakes(expression: str, helm4: Path, tmp_path: Path) -> None:
+    chart = tmp_path / "probe"
+    (chart / "templates").mkdir(parents=True)
+    (chart / "Chart.yaml").write_text("apiVersion: v2\nname: probe\nversion: 0.1.0\n")
+    done = helm_run(helm4, "template", "x", str(chart), "--set", expression)
+    assert done.returncode != 0, done.stdout
+
+
+def test_index_limit_and_nesting_limit_boundaries() -> None:
+    deepest = ".".join(["k"] * 30) + "=1"  # 30 levels of keys: the most --set takes
+    assert runner.invoke(app, ["template", "--set", "a[65536]=x"]).exit_code == 1
+    assert runner.invoke(app, ["template", "--set", deepest]).exit_code == 1
+    too_deep = runner.invoke(app, ["template", "--set", "k." + deepest])
+    assert too_deep.exit_code == 2
+    assert too_deep.stderr.endswith(": keys nest deeper than 30 levels\n")

@@ -82,7 +82,8 @@ class _Scanner:
             data[name] = self.value()
             return
         if stop == ".":
-            if depth + 1 > MAX_NESTING:
+            # The key after this dot sits at level depth + 2 (the first key is level 1).
+            if depth + 2 > MAX_NESTING:
                 raise self.error(f"keys nest deeper than {MAX_NESTING} levels")
             inner = data.get(name)
             if not isinstance(inner, dict):
