@@ -107,6 +107,18 @@ def test_cross_check_message_in_full(name: str, tmp_path: Path) -> None:
     assert (done.stdout, done.stderr) == ("", f"error: {values}:{where}: {message}\n")
 
 
+@pytest.mark.parametrize("text", [
+    "storage:\n  data:\n    mountPath: /app/saves\n",  # type none: mounts nothing
+    "ingress:\n  path: /ui\nenv:\n  GRADIO_ROOT_PATH: /x\n",  # no Ingress, no root path
+    "terminationGracePeriodSeconds: 9007199254740992\n",  # 2**53 is exact in a float64
+])
+def test_values_near_a_rule_are_accepted(text: str, tmp_path: Path) -> None:
+    values = tmp_path / "values.yaml"
+    values.write_text(text)
+    done = runner.invoke(app, ["template", "-f", str(values)])
+    assert done.exit_code == 0, done.output
+
+
 # Seed-layout files: mistakes the translation itself finds, named as the user wrote them.
 SEED_LAYOUT_ERRORS = {
     "volume-not-a-map": (
@@ -220,10 +232,10 @@ def test_ingress_domain_leaves_room_for_the_release_name(length: int, accepted: 
 # --- the chart's values.schema.json, as `lmfchart schema` prints it -------------------------
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture
 def schema_validator() -> Any:
-    # Built afresh rather than from the process-wide cache, so mutation testing sees that
-    # these tests read the schema.
+    # Built afresh for each test rather than from the process-wide cache, so mutation
+    # testing sees that every one of these tests reads the schema.
     values_schema.cache_clear()
     done = runner.invoke(app, ["schema"])
     assert done.exit_code == 0, done.output
