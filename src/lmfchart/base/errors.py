@@ -45,6 +45,7 @@ EXIT_INVALID = 1
 EXIT_USAGE = 2
 EXIT_OUTPUT = 3
 EXIT_INTERNAL = 4
+EXIT_CLUSTER = 5
 
 
 class LmfchartError(Exception):
@@ -92,6 +93,31 @@ class TemplateError(LmfchartError):
     """A bug in lmfchart's own templates: names the template so it can be fixed."""
 
     exit_code = EXIT_INTERNAL
+
+
+class ClusterError(LmfchartError):
+    """The cluster refused or failed a request: names the object and the server's message."""
+
+    exit_code = EXIT_CLUSTER
+
+    def __init__(self, message: str, *, kind: str, name: str, status: int | None = None,
+                 reason: str | None = None) -> None:
+        super().__init__(f"{kind}/{name}: {message}")
+        self.kind = kind
+        self.name = name
+        self.status = status
+        self.reason = reason
+
+
+class ConflictError(ClusterError):
+    """409: someone else changed the object first (a resourceVersion precondition failed)."""
+
+
+class ReleaseStateError(LmfchartError):
+    """The release cannot be changed as asked (another operation runs, objects owned by
+    someone else, no such release); nothing was changed."""
+
+    exit_code = EXIT_CLUSTER
 
 
 def in_reading_order(issues: Sequence[Issue]) -> tuple[Issue, ...]:

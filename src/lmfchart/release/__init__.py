@@ -1,0 +1,1 @@
+"""Helm's release record format (pure: no cluster access)."""
