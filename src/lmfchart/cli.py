@@ -82,6 +82,9 @@ class OutputFormat(StrEnum):
     json = "json"
 
 
+Output = Annotated[OutputFormat, typer.Option("--output", "-o", help="text or json.")]
+
+
 def _print_version(asked: bool) -> None:
     if asked:
         typer.echo(__version__)
@@ -412,9 +415,7 @@ def status(
     release_name: ReleaseName = DEFAULT_RELEASE_NAME,
     namespace: Namespace = DEFAULT_NAMESPACE,
     *,
-    output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="text or json.")
-    ] = OutputFormat.text,
+    output: Output = OutputFormat.text,
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
 ) -> None:
@@ -434,9 +435,7 @@ def history(
     release_name: ReleaseName = DEFAULT_RELEASE_NAME,
     namespace: Namespace = DEFAULT_NAMESPACE,
     *,
-    output: Annotated[
-        OutputFormat, typer.Option("--output", "-o", help="text or json.")
-    ] = OutputFormat.text,
+    output: Output = OutputFormat.text,
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
 ) -> None:
