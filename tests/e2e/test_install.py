@@ -142,9 +142,9 @@ def test_dry_run_changes_nothing_and_prints_the_plan(cluster: Cluster, namespace
         assert line in planned.stdout, planned.stdout
     assert snapshot(cluster, namespace) == before
 
-    # An object only the server refuses: a node selector key that is no label key.
+    # An object only the server refuses: a toleration with operator Exists and a value.
     refused = lmfchart(cluster, "install", "-n", namespace, "-f", SEED, "--dry-run",
-                       "--set", "nodeSelector.bad\\.key/with/slashes=x")
+                       "--set-json", 'tolerations=[{"key":"a","operator":"Exists","value":"x"}]')
     assert refused.exit_code == 5, refused.output
     assert "refused       Deployment/lmf-llama-factory:" in refused.stdout
     assert snapshot(cluster, namespace) == before
