@@ -40,7 +40,8 @@ def helm_run(helm: Path, cluster: Cluster, *args: str) -> subprocess.CompletedPr
 
 def get(cluster: Cluster, what: str, namespace: str) -> dict[str, Any]:
     found: dict[str, Any] = json.loads(
-        cluster.kubectl("get", what, "-n", namespace, "-o", "json").stdout)
+        cluster.kubectl("get", what, "-n", namespace, "-o", "json",
+                        "--show-managed-fields").stdout)
     return found
 
 

@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from lmfchart.base.errors import ClusterError, ReleaseStateError
+from lmfchart.base.errors import ClusterError, ConflictError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.manifest import build_manifest, manifest_objects
@@ -73,6 +73,7 @@ class _Release:
     history: list[StoredRecord]
     value_notes: tuple[str, ...] = ()
     objects: list[dict[str, Any]] = field(default_factory=list)
+    adopted: set[ObjectRef] = field(default_factory=set)
 
     @property
     def latest(self) -> ReleaseRecord | None:
@@ -110,8 +111,14 @@ def install(
                                    namespace=namespace)
     refuse_pending(release.history)
     live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
-    if not take_ownership:
-        _check_ownership(release, live)
+    foreign = _foreign(release, live)
+    if foreign and not take_ownership:
+        raise ReleaseStateError(
+            f"release {release.name}: refusing to take over objects it does not own "
+            "(pass --take-ownership to adopt them):\n  " + "\n  ".join(foreign.values())
+        )
+    # Adopting an object means taking its fields too, from whichever manager set them.
+    release.adopted = set(foreign)
     if dry_run:
         return _plan(cluster, release, live)
     if _is_no_op(cluster, release, live):
@@ -139,22 +146,20 @@ def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Rel
     )
 
 
-def _check_ownership(release: _Release, live: dict[ObjectRef, dict[str, Any] | None]) -> None:
+def _foreign(release: _Release,
+             live: dict[ObjectRef, dict[str, Any] | None]) -> dict[ObjectRef, str]:
+    """Live objects this release would take from no release or another one, and why."""
     # Like Helm: objects already in the release's last manifest are its own.
     previous = _refs(release.latest.manifest, release.namespace) if release.latest else set()
-    problems = []
+    foreign = {}
     for ref, current in live.items():
         if current is None or ref in previous:
             continue
         problem = owner_problem(current, release_name=release.name,
                                 namespace=release.namespace)
         if problem:
-            problems.append(f"{ref.kind}/{ref.name} exists and {problem}")
-    if problems:
-        raise ReleaseStateError(
-            f"release {release.name}: refusing to take over objects it does not own "
-            "(pass --take-ownership to adopt them):\n  " + "\n  ".join(problems)
-        )
+            foreign[ref] = f"{ref.kind}/{ref.name} exists and {problem}"
+    return foreign
 
 
 def _refs(manifest: str, namespace: str) -> set[ObjectRef]:
@@ -205,7 +210,7 @@ def _plan(cluster: Cluster, release: _Release,
                                             "Recreate: checked as a patch; the apply runs "
                                             "after it"))
                 continue
-            applied = cluster.apply(obj, dry_run=True)
+            applied = cluster.apply(obj, dry_run=True, force=ref in release.adopted)
         except ClusterError as e:
             changes.append(ObjectChange(ref, "failed", server_message(e, ref)))
             continue
@@ -236,7 +241,8 @@ def _apply(cluster: Cluster, release: _Release,
         release, "pending-upgrade" if upgrading else "pending-install"))
     changes = []
     for obj in release.objects:
-        change = _apply_one(cluster, obj, live[ObjectRef.of(obj)])
+        ref = ObjectRef.of(obj)
+        change = _apply_one(cluster, obj, live[ref], force=ref in release.adopted)
         say(change.describe())
         changes.append(change)
     failed = [c for c in changes if c.action == "failed"]
@@ -259,21 +265,35 @@ def _apply(cluster: Cluster, release: _Release,
     return _result(release, "upgraded" if upgrading else "installed", release.revision, changes)
 
 
-def _apply_one(cluster: Cluster, obj: dict[str, Any],
-               current: dict[str, Any] | None) -> ObjectChange:
+def _apply_one(cluster: Cluster, obj: dict[str, Any], current: dict[str, Any] | None, *,
+               force: bool) -> ObjectChange:
     ref = ObjectRef.of(obj)
     try:
         if current is not None and needs_recreate_switch(current, obj):
-            current = cluster.patch(ref, RECREATE_PATCH)
-        takeover = client_side_takeover(current) if current is not None else None
-        if takeover is not None:
-            current = cluster.patch(ref, takeover, strategic=False)
-        applied = cluster.apply(obj)
+            cluster.patch(ref, RECREATE_PATCH)
+        if current is not None:
+            _take_over_client_side_fields(cluster, ref)
+        applied = cluster.apply(obj, force=force)
     except ClusterError as e:
         return ObjectChange(ref, "failed", server_message(e, ref))
     if current is None:
         return ObjectChange(ref, "created")
     return ObjectChange(ref, "unchanged" if unchanged(current, applied) else "changed")
+
+
+def _take_over_client_side_fields(cluster: Cluster, ref: ObjectRef, attempts: int = 5) -> None:
+    # Controllers write status meanwhile (moving the resourceVersion): read again and retry.
+    for attempt in range(attempts):
+        current = cluster.get(ref)
+        takeover = client_side_takeover(current) if current is not None else None
+        if takeover is None:
+            return
+        try:
+            cluster.patch(ref, takeover, strategic=False)
+            return
+        except ConflictError:
+            if attempt == attempts - 1:
+                raise
 
 
 def _new_record(release: _Release, status: Literal["pending-install", "pending-upgrade"],
