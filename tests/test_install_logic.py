@@ -214,6 +214,20 @@ def test_rolling_update_deployment_is_switched_with_retain_keys_first() -> None:
     assert cluster.get(DEPLOYMENT)["spec"]["strategy"] == {"type": "Recreate"}  # type: ignore[index]
 
 
+def test_fields_helm_3_set_client_side_move_to_helm_apply_despite_a_busy_controller() -> None:
+    cluster = FakeCluster((NS,))
+    run(cluster)
+    deployment = cluster.objects[("apps/v1", "Deployment", NS, "lmf-llama-factory")]
+    deployment["metadata"]["managedFields"] = [
+        {"manager": "helm", "operation": "Update", "apiVersion": "apps/v1",
+         "fieldsType": "FieldsV1", "fieldsV1": {"f:spec": {"f:replicas": {}}}}]
+    cluster.busy["Deployment/lmf-llama-factory"] = 2
+    assert run(cluster, ValueOptions(files=SEED.files, sets=("image.tag=v2",))).revision == 2
+    assert cluster.busy["Deployment/lmf-llama-factory"] == 0
+    fields = cluster.get(DEPLOYMENT)["metadata"]["managedFields"]  # type: ignore[index]
+    assert [(f["manager"], f["operation"]) for f in fields] == [("helm", "Apply")]
+
+
 def test_status_and_history_read_the_records() -> None:
     cluster = FakeCluster((NS,))
     run(cluster)

@@ -298,6 +298,12 @@ def test_seed_chart_release_is_taken_over_in_place(
     assert installed.returncode == 0, installed.stderr
     before = get(cluster, DEPLOYMENT, namespace)
     assert before["spec"]["strategy"]["type"] == "RollingUpdate"
+    untouched = snapshot(cluster, namespace)
+    planned = lmfchart(cluster, "install", "-n", namespace, "-f", SEED, "--dry-run")
+    assert planned.exit_code == 0, planned.output
+    assert "would change  Deployment/lmf-llama-factory: strategy RollingUpdate to Recreate" in (
+        planned.stdout)
+    assert snapshot(cluster, namespace) == untouched
 
     taken = lmfchart(cluster, "install", "-n", namespace, "-f", SEED)
     assert taken.exit_code == 0, taken.output

@@ -30,6 +30,9 @@ class FakeCluster:
         self.secrets: dict[tuple[str, str], dict[str, Any]] = {}
         self.requests: list[tuple[str, str]] = []  # (verb, "Kind/name")
         self.refuse: dict[str, str] = {}  # "Kind/name" -> message the server answers with
+        # "Kind/name" -> how many more times a controller writes it just before a patch
+        # with a resourceVersion precondition arrives (so that patch gets a 409).
+        self.busy: dict[str, int] = {}
         self._versions = itertools.count(100)
 
     # --- the Cluster protocol --------------------------------------------------------
@@ -55,8 +58,9 @@ class FakeCluster:
         current = self.objects.get(_key(ref))
         merged = copy.deepcopy(obj)
         if current is not None:
-            for field in ("uid", "resourceVersion", "creationTimestamp"):
-                merged["metadata"][field] = current["metadata"][field]
+            for field in ("uid", "resourceVersion", "creationTimestamp", "managedFields"):
+                if field in current["metadata"]:
+                    merged["metadata"][field] = current["metadata"][field]
             if "status" in current:
                 merged["status"] = current["status"]
         else:
@@ -71,6 +75,9 @@ class FakeCluster:
         if current is None:
             raise ClusterError("not found", kind=ref.kind, name=ref.name, status=404)
         expected = (patch.get("metadata") or {}).get("resourceVersion")
+        if expected is not None and self.busy.get(f"{ref.kind}/{ref.name}", 0) > 0:
+            self.busy[f"{ref.kind}/{ref.name}"] -= 1
+            current["metadata"]["resourceVersion"] = str(next(self._versions))
         if expected is not None and expected != current["metadata"]["resourceVersion"]:
             raise ConflictError("the object has been modified", kind=ref.kind, name=ref.name,
                                 status=409)
