@@ -116,6 +116,17 @@ def test_uninstall_dry_run_deletes_nothing() -> None:
     assert cluster.objects == objects and cluster.secrets == secrets
 
 
+def test_uninstall_refused_by_the_server_keeps_the_records() -> None:
+    cluster = FakeCluster((NS,))
+    run(cluster)
+    cluster.refuse["Deployment/lmf-llama-factory"] = "forbidden: User cannot delete"
+    with pytest.raises(ClusterError) as failed:
+        uninstall(cluster=cluster, release_name="lmf", namespace=NS)
+    assert "uninstall stopped; the records are kept" in failed.value.message
+    assert "Deployment/lmf-llama-factory: forbidden: User cannot delete" in failed.value.message
+    assert records(cluster) == {1: "deployed"}
+
+
 def test_pending_revision_is_refused_naming_it() -> None:
     cluster = FakeCluster((NS,))
     run(cluster)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Literal
 
 from lmfchart.base.errors import ClusterError
+from lmfchart.release.manifest import manifest_objects
 from lmfchart.usecases.cluster import Cluster, ObjectRef
 from lmfchart.usecases.ownership import kept, owner_problem
 
@@ -22,6 +23,17 @@ class ObjectChange:
     def describe(self) -> str:
         text = f"{self.ref.kind}/{self.ref.name}: {self.action}"
         return f"{text} ({self.message})" if self.message else text
+
+
+def manifest_refs(manifest: str, namespace: str) -> list[ObjectRef]:
+    """The objects a stored manifest names, in its order; a missing namespace is the
+    release's (Helm's charts may leave it out)."""
+    refs = []
+    for obj in manifest_objects(manifest):
+        ref = ObjectRef.of(obj)
+        refs.append(ref if ref.namespace
+                    else ObjectRef(ref.api_version, ref.kind, namespace, ref.name))
+    return refs
 
 
 def server_message(error: ClusterError, ref: ObjectRef) -> str:
@@ -50,7 +62,6 @@ def remove_object(cluster: Cluster, ref: ObjectRef, *, release_name: str, namesp
 class ClusterApplyError(ClusterError):
     """Some objects were refused: each one named with the server's message."""
 
-    def __init__(self, release_name: str, revision: int, failed: list[ObjectChange]) -> None:
+    def __init__(self, release_name: str, summary: str, failed: list[ObjectChange]) -> None:
         lines = "\n  ".join(f"{c.ref.kind}/{c.ref.name}: {c.message}" for c in failed)
-        super().__init__(f"revision {revision} failed (recorded as failed):\n  {lines}",
-                         kind="release", name=release_name)
+        super().__init__(f"{summary}:\n  {lines}", kind="release", name=release_name)

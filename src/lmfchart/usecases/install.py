@@ -4,19 +4,20 @@ leaving records Helm 3 and 4 read as their own."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 from lmfchart.base.errors import ClusterError, ConflictError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
-from lmfchart.release.manifest import build_manifest, manifest_objects
+from lmfchart.release.manifest import build_manifest
 from lmfchart.release.record import ReleaseRecord, chart_payload
 from lmfchart.render.chartfiles import chart_files
 from lmfchart.render.manifests import render_notes, render_sources
 from lmfchart.usecases.changes import (
     ClusterApplyError,
     ObjectChange,
+    manifest_refs,
     remove_object,
     server_message,
 )
@@ -124,8 +125,7 @@ def install(
     if _is_no_op(cluster, release, live):
         say("no changes")
         return _result(release, "unchanged", release.revision - 1, [])
-    result = _apply(cluster, release, live, say)
-    return InstallResult(**{**result.__dict__, "namespace_created": created_namespace})
+    return replace(_apply(cluster, release, live, say), namespace_created=created_namespace)
 
 
 def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Release:
@@ -150,7 +150,8 @@ def _foreign(release: _Release,
              live: dict[ObjectRef, dict[str, Any] | None]) -> dict[ObjectRef, str]:
     """Live objects this release would take from no release or another one, and why."""
     # Like Helm: objects already in the release's last manifest are its own.
-    previous = _refs(release.latest.manifest, release.namespace) if release.latest else set()
+    previous = (set(manifest_refs(release.latest.manifest, release.namespace))
+                if release.latest else set())
     foreign = {}
     for ref, current in live.items():
         if current is None or ref in previous:
@@ -162,22 +163,12 @@ def _foreign(release: _Release,
     return foreign
 
 
-def _refs(manifest: str, namespace: str) -> set[ObjectRef]:
-    return {_ref_in(obj, namespace) for obj in manifest_objects(manifest)}
-
-
-def _ref_in(obj: dict[str, Any], namespace: str) -> ObjectRef:
-    ref = ObjectRef.of(obj)
-    return ref if ref.namespace else ObjectRef(ref.api_version, ref.kind, namespace, ref.name)
-
-
 def _stale(release: _Release) -> list[ObjectRef]:
     """Objects of the previous revision that this one no longer renders, in reverse order."""
     if release.latest is None:
         return []
     wanted = {ObjectRef.of(obj) for obj in release.objects}
-    previous = [_ref_in(obj, release.namespace)
-                for obj in manifest_objects(release.latest.manifest)]
+    previous = manifest_refs(release.latest.manifest, release.namespace)
     return [ref for ref in reversed(previous) if ref not in wanted]
 
 
@@ -257,7 +248,8 @@ def _apply(cluster: Cluster, release: _Release,
     if failed:
         rewrite_record(cluster=cluster, stored=pending, status="failed",
                        description="; ".join(c.describe() for c in failed))
-        raise ClusterApplyError(release.name, release.revision, failed)
+        raise ClusterApplyError(
+            release.name, f"revision {release.revision} failed (recorded as failed)", failed)
     rewrite_record(cluster=cluster, stored=pending, status="deployed",
                    description="Upgrade complete" if upgrading else "Install complete")
     for stored in release.deployed:

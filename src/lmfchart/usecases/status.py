@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from lmfchart.release.manifest import manifest_objects
+from lmfchart.usecases.changes import manifest_refs
 from lmfchart.usecases.cluster import Cluster, ObjectRef
 from lmfchart.usecases.releases import read_history, require_history
 
@@ -59,12 +59,8 @@ class Revision:
 def status(*, cluster: Cluster, release_name: str, namespace: str) -> StatusReport:
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     latest = require_history(history, release_name=release_name, namespace=namespace)
-    objects = []
-    for obj in manifest_objects(latest.manifest):
-        ref = ObjectRef.of(obj)
-        if ref.namespace is None:
-            ref = ObjectRef(ref.api_version, ref.kind, namespace, ref.name)
-        objects.append(ObjectState(ref, cluster.get(ref) is not None))
+    objects = [ObjectState(ref, cluster.get(ref) is not None)
+               for ref in manifest_refs(latest.manifest, namespace)]
     url = _URL.search(latest.notes)
     return StatusReport(
         release_name, namespace, latest.version, latest.status, latest.last_deployed,

@@ -4,9 +4,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from lmfchart.release.manifest import manifest_objects
-from lmfchart.usecases.changes import ClusterApplyError, ObjectChange, remove_object
-from lmfchart.usecases.cluster import Cluster, ObjectRef
+from lmfchart.release.record import secret_name
+from lmfchart.usecases.changes import (
+    ClusterApplyError,
+    ObjectChange,
+    manifest_refs,
+    remove_object,
+)
+from lmfchart.usecases.cluster import Cluster
 from lmfchart.usecases.releases import delete_records, read_history, require_history
 
 
@@ -25,19 +30,18 @@ def uninstall(*, cluster: Cluster, release_name: str, namespace: str,
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     latest = require_history(history, release_name=release_name, namespace=namespace)
     changes = []
-    for obj in reversed(manifest_objects(latest.manifest)):
-        ref = ObjectRef.of(obj)
-        if ref.namespace is None:
-            ref = ObjectRef(ref.api_version, ref.kind, namespace, ref.name)
+    for ref in reversed(manifest_refs(latest.manifest, namespace)):
         change = remove_object(cluster, ref, release_name=release_name,
                                namespace=namespace, done="deleted", dry_run=dry_run)
         if change is not None:
             changes.append(change)
     failed = [c for c in changes if c.action == "failed"]
     if failed:
-        raise ClusterApplyError(release_name, latest.version, failed)
+        raise ClusterApplyError(
+            release_name, "uninstall stopped; the records are kept, so it can run again",
+            failed)
     records = (
-        [f"sh.helm.release.v1.{s.record.name}.v{s.record.version}" for s in history]
+        [secret_name(s.record.name, s.record.version) for s in history]
         if dry_run else delete_records(cluster=cluster, history=history)
     )
     return UninstallResult(release_name, namespace, latest.version, tuple(changes),
