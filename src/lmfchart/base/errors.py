@@ -83,6 +83,10 @@ class InputError(LmfchartError):
         return cls([Issue(message, file=file, line=line, key_path=key_path)])
 
 
+class ReleaseRecordError(LmfchartError):
+    """A Helm release record that cannot be read or written; names the Secret and why."""
+
+
 class OutputError(LmfchartError):
     """The chart could not be written where the user asked."""
 
