@@ -192,15 +192,22 @@ def test_helm_manages_a_release_lmfchart_installed(
     assert helm_run(helm, cluster, "status", "lmf", "-n", namespace).returncode == 0
     values = helm_run(helm, cluster, "get", "values", "lmf", "-n", namespace, "-o", "json")
     assert values.returncode == 0, values.stderr
-    assert json.loads(values.stdout)["image"]["tag"] == "v0.6.1"
+    # The values given, in the chart's layout (the seed file's keys translated).
+    given = json.loads(values.stdout)
+    assert (given["image"]["tag"], given["ingress"]["enabled"]) == ("v0.6.1", True)
+    assert "imagePullPolicy" not in given and "enable" not in given["ingress"]
     chart = render_chart_dir(tmp_path / "chart", files=[SEED])
+    # No values: helm reuses the recorded ones, which must pass the chart's schema.
+    reused = helm_run(helm, cluster, "upgrade", "lmf", str(chart), "-n", namespace)
+    assert reused.returncode == 0, reused.stderr
     upgraded = helm_run(helm, cluster, "upgrade", "lmf", str(chart), "-n", namespace,
                         "--set", "image.tag=v0.6.2")
     assert upgraded.returncode == 0, upgraded.stderr
     image = get(cluster, DEPLOYMENT, namespace)["spec"]["template"]["spec"]["containers"][0][
         "image"]
     assert image == "kubeagi/llama-factory:v0.6.2"
-    assert helm_history(helm, cluster, namespace) == [(1, "superseded"), (2, "deployed")]
+    assert helm_history(helm, cluster, namespace) == [
+        (1, "superseded"), (2, "superseded"), (3, "deployed")]
     removed = helm_run(helm, cluster, "uninstall", "lmf", "-n", namespace)
     assert removed.returncode == 0, removed.stderr
     left = cluster.kubectl("get", "deployment,service,ingress", "-n", namespace, "-o", "name")

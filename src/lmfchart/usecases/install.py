@@ -134,9 +134,7 @@ def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Rel
     return _Release(
         name=release_name, namespace=namespace, sources=sources,
         manifest=build_manifest(sources),
-        # The effective values: what `helm get values` shows and what a later
-        # `helm upgrade` without values reuses; the chart's schema accepts them.
-        config=loaded.effective,
+        config=loaded.supplied,
         chart=chart_payload(files=chart_files(loaded.values)),
         release_notes=render_notes(loaded.values, release_name=release_name,
                                    namespace=namespace),
