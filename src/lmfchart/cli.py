@@ -352,12 +352,14 @@ def install(
     set_file: SetFiles = None,
     set_literal: SetLiterals = None,
     create_namespace: Annotated[
-        bool, typer.Option(help="Create the namespace when it does not exist.")] = False,
+        bool, typer.Option("--create-namespace",
+                           help="Create the namespace when it does not exist.")] = False,
     dry_run: Annotated[
-        bool, typer.Option(help="Send every object with dryRun=All and print what would "
-                           "change; store nothing.")] = False,
+        bool, typer.Option("--dry-run", help="Send every object with dryRun=All and print "
+                           "what would change; store nothing.")] = False,
     take_ownership: Annotated[
-        bool, typer.Option(help="Adopt objects that belong to no release or another one.")
+        bool, typer.Option("--take-ownership",
+                           help="Adopt objects that belong to no release or another one.")
     ] = False,
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
@@ -394,7 +396,8 @@ def uninstall(
     namespace: Namespace = DEFAULT_NAMESPACE,
     *,
     dry_run: Annotated[
-        bool, typer.Option(help="Say what would be deleted; delete nothing.")] = False,
+        bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")
+    ] = False,
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
 ) -> None:
