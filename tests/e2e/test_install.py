@@ -222,6 +222,10 @@ def test_lmfchart_upgrades_a_release_helm_installed(
     installed = helm_run(helm, cluster, "install", "lmf", str(chart), "-n", namespace)
     assert installed.returncode == 0, installed.stderr
     uid = get(cluster, DEPLOYMENT, namespace)["metadata"]["uid"]
+    shown = json.loads(lmfchart(cluster, "status", "-n", namespace, "-o", "json").stdout)
+    assert (shown["revision"], shown["status"], shown["url"]) == (
+        1, "deployed", "http://lmf.172.18.0.2.nip.io/")
+    assert all(o["exists"] for o in shown["objects"]) and len(shown["objects"]) == 3
     upgraded = lmfchart(cluster, "install", "-n", namespace, "-f", SEED,
                         "--set", "image=kubeagi/llama-factory:v0.6.2")
     assert upgraded.exit_code == 0, upgraded.output
@@ -233,6 +237,13 @@ def test_lmfchart_upgrades_a_release_helm_installed(
     assert rolled.returncode == 0, rolled.stderr
     assert get(cluster, DEPLOYMENT, namespace)["spec"]["template"]["spec"]["containers"][0][
         "image"].endswith(":v0.6.1")
+    listed = lmfchart(cluster, "history", "-n", namespace, "-o", "json")
+    assert [(r["revision"], r["status"]) for r in json.loads(listed.stdout)] == [
+        (1, "superseded"), (2, "superseded"), (3, "deployed")]
+    removed = lmfchart(cluster, "uninstall", "-n", namespace)
+    assert removed.exit_code == 0, removed.output
+    left = cluster.kubectl("get", "deployment,service,ingress", "-n", namespace, "-o", "name")
+    assert left.stdout == "" and records(cluster, namespace) == {}
 
 
 # The seed chart, written from docs/seed-chart.md: no strategy, selector `app: R-...`.
