@@ -11,7 +11,7 @@ from lmfchart.base.errors import ClusterError, ConflictError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.manifest import build_manifest
-from lmfchart.release.record import ReleaseRecord, chart_payload
+from lmfchart.release.record import ReleaseRecord, chart_payload, rfc3339
 from lmfchart.render.chartfiles import chart_files
 from lmfchart.render.manifests import render_notes, render_sources
 from lmfchart.usecases.changes import (
@@ -32,7 +32,6 @@ from lmfchart.usecases.ownership import owned, owner_problem
 from lmfchart.usecases.releases import (
     StoredRecord,
     create_record,
-    now_rfc3339,
     read_history,
     refuse_pending,
     rewrite_record,
@@ -259,10 +258,10 @@ def _apply_one(cluster: Cluster, obj: dict[str, Any], current: dict[str, Any] | 
                force: bool) -> ObjectChange:
     ref = ObjectRef.of(obj)
     try:
-        if current is not None and needs_recreate_switch(current, obj):
-            cluster.patch(ref, RECREATE_PATCH)
         if current is not None:
-            _take_over_client_side_fields(cluster, ref)
+            switched = (cluster.patch(ref, RECREATE_PATCH)
+                        if needs_recreate_switch(current, obj) else current)
+            _take_over_client_side_fields(cluster, ref, switched)
         applied = cluster.apply(obj, force=force)
     except ClusterError as e:
         return ObjectChange(ref, "failed", server_message(e, ref))
@@ -271,10 +270,12 @@ def _apply_one(cluster: Cluster, obj: dict[str, Any], current: dict[str, Any] | 
     return ObjectChange(ref, "unchanged" if unchanged(current, applied) else "changed")
 
 
-def _take_over_client_side_fields(cluster: Cluster, ref: ObjectRef, attempts: int = 5) -> None:
+def _take_over_client_side_fields(cluster: Cluster, ref: ObjectRef,
+                                  current: dict[str, Any] | None, attempts: int = 5) -> None:
     # Controllers write status meanwhile (moving the resourceVersion): read again and retry.
     for attempt in range(attempts):
-        current = cluster.get(ref)
+        if attempt:
+            current = cluster.get(ref)
         takeover = client_side_takeover(current) if current is not None else None
         if takeover is None:
             return
@@ -288,7 +289,7 @@ def _take_over_client_side_fields(cluster: Cluster, ref: ObjectRef, attempts: in
 
 def _new_record(release: _Release, status: Literal["pending-install", "pending-upgrade"],
                 ) -> ReleaseRecord:
-    now = now_rfc3339()
+    now = rfc3339()
     latest = release.latest
     return ReleaseRecord(
         name=release.name, namespace=release.namespace, version=release.revision,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
 from typing import Any
 
 from lmfchart.base.errors import ReleaseStateError
@@ -56,10 +55,6 @@ def require_history(history: list[StoredRecord], *, release_name: str,
     if latest is None:
         raise ReleaseStateError(f"release {release_name} not found in namespace {namespace}")
     return latest
-
-
-def now_rfc3339() -> str:
-    return datetime.now(UTC).isoformat(timespec="microseconds").replace("+00:00", "Z")
 
 
 def create_record(*, cluster: Cluster, record: ReleaseRecord) -> StoredRecord:
