@@ -1,4 +1,10 @@
-"""What the use cases need from a Kubernetes cluster; `lmfchart.kube` implements it."""
+"""What the use cases need from a Kubernetes cluster; `lmfchart.kube` implements it.
+
+The use cases take a `Cluster` as a parameter, so they never import the kubernetes client
+and their logic can be tested without a server. Every method raises
+`lmfchart.base.errors.ClusterError` (or its `ConflictError`) when the server refuses or
+cannot be reached.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +14,8 @@ from typing import Any, Protocol
 
 @dataclass(frozen=True)
 class ObjectRef:
+    """Which object: its apiVersion, kind, namespace (None for cluster-scoped) and name."""
+
     api_version: str
     kind: str
     namespace: str | None
@@ -15,6 +23,7 @@ class ObjectRef:
 
     @classmethod
     def of(cls, obj: dict[str, Any]) -> ObjectRef:
+        """The reference of a manifest or of an object the server returned."""
         metadata = obj.get("metadata") or {}
         return cls(
             api_version=obj["apiVersion"],
@@ -25,17 +34,48 @@ class ObjectRef:
 
 
 class Cluster(Protocol):
-    def namespace_exists(self, name: str) -> bool: ...
-    def create_namespace(self, name: str) -> None: ...
-    def get(self, ref: ObjectRef) -> dict[str, Any] | None: ...               # None on 404
-    # SSA, field manager "helm", fieldValidation=Strict; returns the server's object
+    """The operations install, upgrade, status, history and uninstall are built from."""
+
+    def namespace_exists(self, name: str) -> bool:
+        """Whether namespace NAME exists."""
+        ...
+
+    def create_namespace(self, name: str) -> None:
+        """Create namespace NAME."""
+        ...
+
+    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
+        """The live object, or None on 404."""
+        ...
+
     def apply(self, obj: dict[str, Any], *, dry_run: bool = False,
-              force: bool = False) -> dict[str, Any]: ...
+              force: bool = False) -> dict[str, Any]:
+        """Server-side apply as field manager "helm" with fieldValidation=Strict (creates
+        the object when it is missing); returns the server's object."""
+        ...
+
     def patch(self, ref: ObjectRef, patch: dict[str, Any], *, strategic: bool = True,
-              dry_run: bool = False) -> dict[str, Any]: ...                   # field manager "helm"
-    def delete(self, ref: ObjectRef, *, dry_run: bool = False) -> None: ...  # 404 is fine
-    def list_secrets(self, namespace: str, *, labels: dict[str, str]) -> list[dict[str, Any]]: ...
-    def create_secret(self, secret: dict[str, Any]) -> dict[str, Any]: ...   # 409 -> ConflictError
-    # uses metadata.resourceVersion as precondition; 409 -> ConflictError
-    def replace_secret(self, secret: dict[str, Any]) -> dict[str, Any]: ...
-    def delete_secret(self, namespace: str, name: str) -> None: ...
+              dry_run: bool = False) -> dict[str, Any]:
+        """A strategic-merge patch (or a JSON merge patch) as field manager "helm"."""
+        ...
+
+    def delete(self, ref: ObjectRef, *, dry_run: bool = False) -> None:
+        """Delete the object; one that is already gone (404) is fine."""
+        ...
+
+    def list_secrets(self, namespace: str, *, labels: dict[str, str]) -> list[dict[str, Any]]:
+        """The Secrets of NAMESPACE carrying every one of LABELS."""
+        ...
+
+    def create_secret(self, secret: dict[str, Any]) -> dict[str, Any]:
+        """Create the Secret; one that exists already (409) raises ConflictError."""
+        ...
+
+    def replace_secret(self, secret: dict[str, Any]) -> dict[str, Any]:
+        """Replace the Secret, with its metadata.resourceVersion as the precondition; a
+        newer version on the server (409) raises ConflictError."""
+        ...
+
+    def delete_secret(self, namespace: str, name: str) -> None:
+        """Delete the Secret; one that is already gone (404) is fine."""
+        ...
