@@ -16,6 +16,7 @@ from lmfchart.release.record import record_from_secret, record_to_secret
 from lmfchart.usecases.cluster import ObjectRef
 from lmfchart.usecases.install import install
 from lmfchart.usecases.liveobjects import client_side_takeover
+from lmfchart.usecases.lock import acquire
 from lmfchart.usecases.status import history, status
 from lmfchart.usecases.uninstall import uninstall
 from tests.conftest import example_values
@@ -127,15 +128,17 @@ def test_uninstall_refused_by_the_server_keeps_the_records() -> None:
     assert records(cluster) == {1: "deployed"}
 
 
-def test_pending_revision_is_refused_naming_it() -> None:
+def test_pending_revision_with_a_live_lease_is_refused_naming_it_and_the_holder() -> None:
     cluster = FakeCluster((NS,))
     run(cluster)
     secret = cluster.secrets[(NS, "sh.helm.release.v1.lmf.v1")]
     record = record_from_secret(secret)
     record.status = "pending-upgrade"
     cluster.secrets[(NS, "sh.helm.release.v1.lmf.v1")] = record_to_secret(record, created=False)
+    acquire(cluster=cluster, release_name="lmf", namespace=NS, holder="other-host/7/abc")
     cluster.requests.clear()
-    with pytest.raises(ReleaseStateError, match="revision 1 is pending-upgrade"):
+    with pytest.raises(ReleaseStateError,
+                       match=r"revision 1 is pending-upgrade: .*holder other-host/7/abc"):
         run(cluster, ValueOptions(sets=("image.tag=1.2.3",)))
     assert cluster.writes() == []
 

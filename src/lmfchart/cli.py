@@ -16,6 +16,8 @@ from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
     from rich.console import Console
 
     from lmfchart.usecases.cluster import Cluster
@@ -248,6 +250,18 @@ def _connect(kubeconfig: str | None, context: str | None) -> Cluster:
     return connect(kubeconfig=kubeconfig, context=context)
 
 
+def _exclusive(cluster: Cluster, release_name: str, namespace: str, *,
+               dry_run: bool) -> AbstractContextManager[object]:
+    """The release's Lease around an operation that writes; a dry run writes nothing."""
+    from contextlib import nullcontext
+
+    from lmfchart.usecases.lock import holding
+
+    if dry_run:
+        return nullcontext()
+    return holding(cluster=cluster, release_name=release_name, namespace=namespace)
+
+
 def _console() -> Console:
     from rich.console import Console
 
@@ -373,17 +387,19 @@ def install(
 
     console = _console()
     try:
-        result = install_release(
-            cluster=_connect(kubeconfig, kube_context), release_name=release_name,
-            namespace=namespace,
-            values=_options(
-                values, set_, set_string,
-                set_jsons=set_json, set_files=set_file, set_literals=set_literal,
-            ),
-            create_namespace=create_namespace, dry_run=dry_run,
-            take_ownership=take_ownership,
-            progress=lambda line: console.print(f"  {line}", markup=False),
-        )
+        cluster = _connect(kubeconfig, kube_context)
+        with _exclusive(cluster, release_name, namespace, dry_run=dry_run):
+            result = install_release(
+                cluster=cluster, release_name=release_name,
+                namespace=namespace,
+                values=_options(
+                    values, set_, set_string,
+                    set_jsons=set_json, set_files=set_file, set_literals=set_literal,
+                ),
+                create_namespace=create_namespace, dry_run=dry_run,
+                take_ownership=take_ownership,
+                progress=lambda line: console.print(f"  {line}", markup=False),
+            )
     except LmfchartError as e:
         raise _fail(e) from e
     _print_notes(result.notes)
@@ -405,9 +421,10 @@ def uninstall(
     from lmfchart.usecases.uninstall import uninstall as uninstall_release
 
     try:
-        result = uninstall_release(cluster=_connect(kubeconfig, kube_context),
-                                   release_name=release_name, namespace=namespace,
-                                   dry_run=dry_run)
+        cluster = _connect(kubeconfig, kube_context)
+        with _exclusive(cluster, release_name, namespace, dry_run=dry_run):
+            result = uninstall_release(cluster=cluster, release_name=release_name,
+                                       namespace=namespace, dry_run=dry_run)
     except LmfchartError as e:
         raise _fail(e) from e
     _print_uninstall(_console(), result)

@@ -73,6 +73,28 @@ class FakeCluster:
             entries.append({"manager": "helm", "operation": "Apply", "fieldsType": "FieldsV1"})
         return self._store(ref, merged, current, dry_run)
 
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        ref = ObjectRef.of(obj)
+        self._check(ref, "create", False)
+        if ref.namespace is not None and ref.namespace not in self.namespaces:
+            raise ClusterError(f'namespaces "{ref.namespace}" not found', kind=ref.kind,
+                               name=ref.name, status=404, reason="NotFound")
+        if _key(ref) in self.objects:
+            raise ConflictError("already exists", kind=ref.kind, name=ref.name, status=409,
+                                reason="AlreadyExists")
+        return self._store(ref, copy.deepcopy(obj), None, False)
+
+    def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        ref = ObjectRef.of(obj)
+        self._check(ref, "replace", False)
+        current = self.objects.get(_key(ref))
+        if current is None:
+            raise ClusterError("not found", kind=ref.kind, name=ref.name, status=404)
+        if obj["metadata"].get("resourceVersion") != current["metadata"]["resourceVersion"]:
+            raise ConflictError("the object has been modified", kind=ref.kind, name=ref.name,
+                                status=409, reason="Conflict")
+        return self._store(ref, copy.deepcopy(obj), None, False)
+
     def patch(self, ref: ObjectRef, patch: dict[str, Any], *, strategic: bool = True,
               dry_run: bool = False) -> dict[str, Any]:
         self._check(ref, "patch", dry_run)

@@ -111,6 +111,28 @@ class KubeCluster:
                 **self._write_options(dry_run))
         return _plain(applied)
 
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        ref = _Target.of(obj)
+        with self._translating(ref.kind, ref.name):
+            resource = self._resource(ref.api_version, ref.kind)
+            created = resource.create(body=obj, namespace=_scoped(resource, ref.namespace),
+                                      field_manager=FIELD_MANAGER,
+                                      _request_timeout=self.request_timeout)
+        return _plain(created)
+
+    def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        ref = _Target.of(obj)
+        if not obj["metadata"].get("resourceVersion"):
+            # Without it the write would be blind: last writer wins.
+            raise ValueError(f"replace({ref.kind}/{ref.name}) needs metadata.resourceVersion")
+        with self._translating(ref.kind, ref.name):
+            resource = self._resource(ref.api_version, ref.kind)
+            replaced = resource.replace(body=obj, name=ref.name,
+                                        namespace=_scoped(resource, ref.namespace),
+                                        field_manager=FIELD_MANAGER,
+                                        _request_timeout=self.request_timeout)
+        return _plain(replaced)
+
     def patch(self, ref: Address, patch: dict[str, Any], *, strategic: bool = True,
               dry_run: bool = False) -> dict[str, Any]:
         with self._translating(ref.kind, ref.name):

@@ -54,6 +54,16 @@ class Cluster(Protocol):
         the object when it is missing); returns the server's object."""
         ...
 
+    def create(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Create the object (a plain create, not an apply); one that exists already (409)
+        raises ConflictError."""
+        ...
+
+    def replace(self, obj: dict[str, Any]) -> dict[str, Any]:
+        """Replace the object, with its metadata.resourceVersion as the precondition; a newer
+        version on the server (409) raises ConflictError."""
+        ...
+
     def patch(self, ref: ObjectRef, patch: dict[str, Any], *, strategic: bool = True,
               dry_run: bool = False) -> dict[str, Any]:
         """A strategic-merge patch (or a JSON merge patch) as field manager "helm"."""

@@ -31,6 +31,7 @@ from lmfchart.usecases.liveobjects import (
     unchanged,
 )
 from lmfchart.usecases.ownership import owned, owner_problem
+from lmfchart.usecases.recovery import recover_interrupted
 from lmfchart.usecases.releases import (
     StoredRecord,
     create_record,
@@ -112,6 +113,9 @@ def install(
         created_namespace = True
     else:
         created_namespace = False
+    release.history = recover_interrupted(cluster=cluster, history=release.history,
+                                          release_name=release_name, namespace=namespace,
+                                          dry_run=dry_run, say=say)
     refuse_pending(release.history)
     live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
     foreign = _foreign(release, live)
