@@ -154,10 +154,10 @@ class KubeCluster:
     def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
                      previous: bool) -> str:
         with self._translating("Pod", f"{pod} (log of container {container})"):
-            text: str = CoreV1Api(self.api_client).read_namespaced_pod_log(
+            text: str | None = CoreV1Api(self.api_client).read_namespaced_pod_log(
                 pod, namespace, container=container, tail_lines=lines, previous=previous,
                 _request_timeout=self.request_timeout)
-        return text
+        return text or ""  # a pod on no node yet: 204, no body
 
     def create_secret(self, secret: dict[str, Any]) -> dict[str, Any]:
         namespace, name = _secret_place(secret)
