@@ -155,6 +155,39 @@ def test_an_unschedulable_pod_gives_the_scheduler_message(kube: KubeCluster, cor
     assert "Insufficient nvidia.com/gpu" in result.explanation()
 
 
+def test_a_failed_job_stops_the_wait_and_says_how_its_pod_ended(kube: KubeCluster, core: Any,
+                                                                  namespace: str) -> None:
+    labels = {"app.kubernetes.io/name": "fetch"}
+    job = {"apiVersion": "batch/v1", "kind": "Job",
+           "metadata": {"name": "fetch", "namespace": namespace},
+           "spec": {"backoffLimit": 0, "template": {"metadata": {"labels": labels}, "spec": {
+               "restartPolicy": "Never",
+               "containers": [{"name": "download", "image": "registry.invalid/fetch:1"}]}}}}
+    refs = _applied(kube, job)
+    pod = _the_pod(core, namespace, "fetch")
+    # What a kubelet writes when the container exits with an error.
+    core.patch_namespaced_pod_status(pod.metadata.name, namespace, {"status": {
+        "phase": "Failed",
+        "conditions": [{"type": "PodScheduled", "status": "True"}],
+        "containerStatuses": [{
+            "name": "download", "image": "registry.invalid/fetch:1", "imageID": "",
+            "ready": False, "restartCount": 0,
+            "state": {"terminated": {"reason": "Error", "exitCode": 3,
+                                     "message": "model not found"}}}]}})
+
+    started = time.monotonic()
+    result = _wait(kube, refs, timeout_s=120)
+
+    # The job controller marks it Failed, and the wait stops then, not at the timeout.
+    assert result.outcome is Outcome.FAILED and time.monotonic() - started < 60
+    [status] = result.objects
+    assert status.state is State.FAILED
+    assert status.message.startswith("BackoffLimitExceeded: ")
+    assert result.explanation().startswith("Job/fetch failed after ")
+    assert (f"pod {pod.metadata.name} container download: terminated: Error, exit code 3: "
+            "model not found") in status.reasons
+
+
 def test_a_pending_claim_and_a_missing_object_are_named(kube: KubeCluster, core: Any,
                                                         namespace: str) -> None:
     claim = {"apiVersion": "v1", "kind": "PersistentVolumeClaim",
