@@ -10,12 +10,13 @@ from typing import Any
 
 import pytest
 
-from lmfchart.base.errors import ClusterError, UsageError
+from lmfchart.base.errors import UsageError
 from lmfchart.inputs.durations import format_duration, parse_duration
 from lmfchart.usecases.cluster import ObjectRef
 from lmfchart.usecases.diagnosis import label_selector
 from lmfchart.usecases.readiness import State
 from lmfchart.usecases.wait import ObjectStatus, Outcome, wait_for_ready
+from tests.support.fakecluster import FakeCluster
 
 NS = "ml"
 LABELS = {"app.kubernetes.io/name": "web"}
@@ -39,43 +40,6 @@ class FakeClock:
             if self.now - 1000.0 >= at:
                 change()
                 self.schedule.remove((at, change))
-
-
-class ReadCluster:
-    """The reads wait_for_ready makes, over objects a test puts in place (kind/name keys)."""
-
-    def __init__(self) -> None:
-        self.objects: dict[tuple[str, str], dict[str, Any]] = {}
-        self.logs: dict[tuple[str, str, bool], str] = {}
-        self.requests: list[str] = []
-
-    def put(self, obj: dict[str, Any]) -> None:
-        self.objects[(obj["kind"], obj["metadata"]["name"])] = obj
-
-    def get(self, ref: ObjectRef) -> dict[str, Any] | None:
-        self.requests.append(f"get {ref.kind}/{ref.name}")
-        found = self.objects.get((ref.kind, ref.name))
-        return copy.deepcopy(found) if found else None
-
-    def list_objects(self, api_version: str, kind: str, namespace: str, *,
-                     label_selector: str | None = None,
-                     field_selector: str | None = None) -> list[dict[str, Any]]:
-        self.requests.append(f"list {kind} {label_selector or field_selector}")
-        found = [obj for (k, _), obj in self.objects.items() if k == kind]
-        if kind == "Event":
-            assert field_selector == "type=Warning"
-            return [event for event in found if event["type"] == "Warning"]
-        wanted = dict(item.split("=") for item in (label_selector or "").split(",") if item)
-        return [obj for obj in found
-                if wanted.items() <= (obj["metadata"].get("labels") or {}).items()]
-
-    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
-                     previous: bool) -> str:
-        self.requests.append(f"log {pod}/{container} previous={previous}")
-        if (pod, container, previous) not in self.logs:
-            raise ClusterError("previous terminated container not found", kind="Pod",
-                               name=pod, status=400)
-        return self.logs[(pod, container, previous)]
 
 
 def _deployment(*, ready: bool) -> dict[str, Any]:
@@ -104,27 +68,26 @@ def _waiting(reason: str, message: str = "", **extra: Any) -> dict[str, Any]:
 def _warning(about: dict[str, Any], reason: str, message: str, count: int = 1,
              when: str = "2026-01-01T00:00:10Z") -> dict[str, Any]:
     metadata = about["metadata"]
-    return {"kind": "Event", "type": "Warning", "reason": reason, "message": message,
+    return {"apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": reason, "message": message,
             "count": count, "lastTimestamp": when,
-            "metadata": {"name": f"{metadata['name']}.{reason}-{when}"},
+            "metadata": {"name": f"{metadata['name']}.{reason}-{when}", "namespace": NS},
             "involvedObject": {"kind": about["kind"], "name": metadata["name"],
                                "uid": metadata["uid"]}}
 
 
 def _refs(*objs: dict[str, Any]) -> list[ObjectRef]:
-    return [ObjectRef.of({**obj, "metadata": {**obj["metadata"], "namespace": NS}})
-            for obj in objs]
+    return [ObjectRef.of(obj) for obj in objs]
 
 
-def _wait(cluster: ReadCluster, refs: list[ObjectRef], clock: FakeClock, timeout_s: float = 60,
+def _wait(cluster: FakeCluster, refs: list[ObjectRef], clock: FakeClock, timeout_s: float = 60,
           seen: list[Sequence[ObjectStatus]] | None = None) -> Any:
     return wait_for_ready(cluster=cluster, refs=refs, timeout_s=timeout_s, poll_s=2,
                           progress=None if seen is None else seen.append, clock=clock)
 
 
 def test_ready_at_once_stops_without_sleeping_or_diagnosing() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
-    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c"}}
+    cluster, clock = FakeCluster(), FakeClock()
+    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "c", "namespace": NS}}
     cluster.put(_deployment(ready=True))
     cluster.put(config)
 
@@ -132,12 +95,12 @@ def test_ready_at_once_stops_without_sleeping_or_diagnosing() -> None:
 
     assert result.outcome is Outcome.READY and result.ready
     assert clock.slept == []
-    assert cluster.requests == ["get Deployment/web", "get ConfigMap/c"]
+    assert cluster.requests == [("get", "Deployment/web"), ("get", "ConfigMap/c")]
     assert result.explanation() == "all 2 objects ready after 0s"
 
 
 def test_polls_until_the_rollout_completes_and_reports_each_poll() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
+    cluster, clock = FakeCluster(), FakeClock()
     cluster.put(_deployment(ready=False))
     cluster.put(_pod("web-1", conditions=[{"type": "PodScheduled", "status": "True"}],
                      containers=[_waiting("ContainerCreating")]))
@@ -155,7 +118,7 @@ def test_polls_until_the_rollout_completes_and_reports_each_poll() -> None:
 
 
 def test_timeout_names_each_object_and_why_image_pull() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
+    cluster, clock = FakeCluster(), FakeClock()
     deployment = _deployment(ready=False)
     pod = _pod("web-1", containers=[_waiting(
         "ImagePullBackOff", 'Back-off pulling image "registry.invalid/app:1"')])
@@ -178,11 +141,11 @@ def test_timeout_names_each_object_and_why_image_pull() -> None:
         "not found (x4)",
     ])
     # An image that cannot be pulled never ran: no logs are asked for.
-    assert not [request for request in cluster.requests if request.startswith("log")]
+    assert "log" not in [verb for verb, _ in cluster.requests]
 
 
 def test_crash_loop_shows_the_last_log_lines_of_the_crashed_run() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
+    cluster, clock = FakeCluster(), FakeClock()
     deployment = _deployment(ready=False)
     crashed = {"terminated": {"reason": "Error", "exitCode": 1}}
     cluster.put(deployment)
@@ -200,13 +163,13 @@ def test_crash_loop_shows_the_last_log_lines_of_the_crashed_run() -> None:
         "  | loading model\n  | CUDA error: out of memory",
     )
     # Logs are read once, for the final report, not on every poll.
-    assert [r for r in cluster.requests if r.startswith("log")] == [
-        "log web-1/main previous=True"]
+    assert [(verb, what) for verb, what in cluster.requests if verb == "log"] == [
+        ("log", "Pod/web-1/main (previous)")]
     assert "  | CUDA error: out of memory" in result.explanation()
 
 
 def test_logs_that_cannot_be_read_are_said_so_and_the_wait_still_reports() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
+    cluster, clock = FakeCluster(), FakeClock()
     cluster.put(_deployment(ready=False))
     cluster.put(_pod("web-1", containers=[_waiting(
         "CrashLoopBackOff", "", lastState={"terminated": {"reason": "OOMKilled",
@@ -216,11 +179,11 @@ def test_logs_that_cannot_be_read_are_said_so_and_the_wait_still_reports() -> No
 
     assert result.objects[0].reasons[-1] == (
         "pod web-1 container main: last log lines before the crash unavailable: "
-        "Pod/web-1: previous terminated container not found")
+        'Pod/web-1: previous terminated container "main" in pod "web-1" not found')
 
 
 def test_unschedulable_pod_gives_the_scheduler_message() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
+    cluster, clock = FakeCluster(), FakeClock()
     message = "0/3 nodes are available: 3 Insufficient nvidia.com/gpu."
     cluster.put(_deployment(ready=False))
     cluster.put(_pod("web-1", conditions=[{"type": "PodScheduled", "status": "False",
@@ -232,7 +195,7 @@ def test_unschedulable_pod_gives_the_scheduler_message() -> None:
 
 
 def test_a_failed_job_stops_the_wait_before_the_timeout() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
+    cluster, clock = FakeCluster(), FakeClock()
     job = {"apiVersion": "batch/v1", "kind": "Job",
            "metadata": {"name": "fetch", "namespace": NS, "uid": "j-1"},
            "spec": {"completions": 1, "selector": {"matchLabels": LABELS}},
@@ -276,8 +239,9 @@ def test_a_failed_job_stops_the_wait_before_the_timeout() -> None:
 
 
 def test_missing_objects_are_waited_for() -> None:
-    cluster, clock = ReadCluster(), FakeClock()
-    config = {"apiVersion": "v1", "kind": "ConfigMap", "metadata": {"name": "late"}}
+    cluster, clock = FakeCluster(), FakeClock()
+    config = {"apiVersion": "v1", "kind": "ConfigMap",
+              "metadata": {"name": "late", "namespace": NS}}
     clock.schedule.append((2, lambda: cluster.put(config)))
 
     result = _wait(cluster, _refs(config), clock)
