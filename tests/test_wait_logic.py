@@ -68,8 +68,8 @@ def _waiting(reason: str, message: str = "", **extra: Any) -> dict[str, Any]:
 def _warning(about: dict[str, Any], reason: str, message: str, count: int = 1,
              when: str = "2026-01-01T00:00:10Z") -> dict[str, Any]:
     metadata = about["metadata"]
-    return {"apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": reason, "message": message,
-            "count": count, "lastTimestamp": when,
+    return {"apiVersion": "v1", "kind": "Event", "type": "Warning", "reason": reason,
+            "message": message, "count": count, "lastTimestamp": when,
             "metadata": {"name": f"{metadata['name']}.{reason}-{when}", "namespace": NS},
             "involvedObject": {"kind": about["kind"], "name": metadata["name"],
                                "uid": metadata["uid"]}}
