@@ -5,7 +5,7 @@ same waits against a real API server."""
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import pytest
@@ -16,30 +16,11 @@ from lmfchart.usecases.cluster import ObjectRef
 from lmfchart.usecases.diagnosis import label_selector
 from lmfchart.usecases.readiness import State
 from lmfchart.usecases.wait import ObjectStatus, Outcome, wait_for_ready
+from tests.support.fakeclock import FakeClock
 from tests.support.fakecluster import FakeCluster
 
 NS = "ml"
 LABELS = {"app.kubernetes.io/name": "web"}
-
-
-class FakeClock:
-    """Time that moves only when the code under test sleeps; SCHEDULE runs at given times."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-        self.slept: list[float] = []
-        self.schedule: list[tuple[float, Callable[[], None]]] = []
-
-    def monotonic(self) -> float:
-        return self.now
-
-    def sleep(self, seconds: float) -> None:
-        self.slept.append(seconds)
-        self.now += seconds
-        for at, change in list(self.schedule):
-            if self.now - 1000.0 >= at:
-                change()
-                self.schedule.remove((at, change))
 
 
 def _deployment(*, ready: bool) -> dict[str, Any]:

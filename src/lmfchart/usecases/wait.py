@@ -61,6 +61,14 @@ class WaitResult:
     def ready(self) -> bool:
         return self.outcome is Outcome.READY
 
+    def headline(self) -> str:
+        """One line: how it ended, and what each object not ready waits for."""
+        pending = [f"{item.label}: {item.message}"
+                   + (f" ({item.reasons[0].splitlines()[0]})" if item.reasons else "")
+                   for item in self.objects if item.state is not State.CURRENT]
+        return self.explanation().splitlines()[0].split(";")[0] + (
+            ": " + "; ".join(pending) if pending else "")
+
     def explanation(self) -> str:
         """What happened, and for every object not ready its state and reasons."""
         if self.ready:
@@ -80,6 +88,8 @@ class WaitResult:
 
 
 Progress = Callable[[Sequence[ObjectStatus]], None]
+# What install calls once the objects are applied: wait for these, say how it went.
+Waiter = Callable[[Sequence[ObjectRef]], WaitResult]
 
 
 def wait_for_ready(*, cluster: Cluster, refs: Sequence[ObjectRef], timeout_s: float,
