@@ -175,6 +175,20 @@ def test_unschedulable_pod_gives_the_scheduler_message() -> None:
     assert result.objects[0].reasons == (f"pod web-1: Unschedulable: {message}",)
 
 
+def test_an_evicted_pod_says_why_it_was_evicted() -> None:
+    cluster, clock = FakeCluster(), FakeClock()
+    cluster.put(_deployment(ready=False))
+    evicted = _pod("web-1")
+    evicted["status"] = {"phase": "Failed", "reason": "Evicted",
+                         "message": "The node was low on resource: memory."}
+    cluster.put(evicted)
+
+    result = _wait(cluster, _refs(_deployment(ready=False)), clock, timeout_s=2)
+
+    assert result.objects[0].reasons == (
+        "pod web-1: Failed: Evicted: The node was low on resource: memory.",)
+
+
 def test_a_failed_job_stops_the_wait_before_the_timeout() -> None:
     cluster, clock = FakeCluster(), FakeClock()
     job = {"apiVersion": "batch/v1", "kind": "Job",

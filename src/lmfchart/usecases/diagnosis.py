@@ -88,9 +88,9 @@ def _pod_reasons(cluster: Cluster, namespace: str, pod: dict[str, Any], *,
     if scheduled is not None and scheduled.get("status") == "False":
         said = _joined(scheduled.get("reason") or "not scheduled", scheduled.get("message"))
         reasons.append(f"pod {name}: {said}")
-    if status.get("phase") == "Failed":
-        said = _joined(status.get("reason") or "its containers failed", status.get("message"))
-        reasons.append(f"pod {name}: Failed: {said}")
+    if status.get("phase") == "Failed" and status.get("reason"):
+        # Evicted, DeadlineExceeded, ...: the pod itself, not one of its containers.
+        reasons.append(f"pod {name}: Failed: {_joined(status['reason'], status.get('message'))}")
     containers = [*(status.get("initContainerStatuses") or []),
                   *(status.get("containerStatuses") or [])]
     for container in containers:

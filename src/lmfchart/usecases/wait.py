@@ -65,26 +65,31 @@ class WaitResult:
         """One line: how it ended, and what each object not ready waits for."""
         pending = [f"{item.label}: {item.message}"
                    + (f" ({item.reasons[0].splitlines()[0]})" if item.reasons else "")
-                   for item in self.objects if item.state is not State.CURRENT]
-        return self.explanation().splitlines()[0].split(";")[0] + (
-            ": " + "; ".join(pending) if pending else "")
+                   for item in self._pending()]
+        return self._ending() + (": " + "; ".join(pending) if pending else "")
 
     def explanation(self) -> str:
         """What happened, and for every object not ready its state and reasons."""
         if self.ready:
             return f"all {len(self.objects)} objects ready after {duration(self.waited_s)}"
-        pending = [item for item in self.objects if item.state is not State.CURRENT]
-        if self.outcome is Outcome.FAILED:
-            failed = ", ".join(item.label for item in pending if item.state is State.FAILED)
-            head = f"{failed} failed after {duration(self.waited_s)}"
-        else:
-            head = f"timed out after {duration(self.timeout_s)}"
+        pending = self._pending()
+        head = self._ending()
         lines = [f"{head}; {len(pending)} of {len(self.objects)} objects not ready:"]
         for item in pending:
             lines.append(f"  {item.label}: {item.state}: {item.message}")
             for reason in item.reasons:
                 lines.append("    - " + reason.replace("\n", "\n      "))
         return "\n".join(lines)
+
+    def _pending(self) -> list[ObjectStatus]:
+        return [item for item in self.objects if item.state is not State.CURRENT]
+
+    def _ending(self) -> str:
+        if self.outcome is Outcome.FAILED:
+            failed = ", ".join(item.label for item in self._pending()
+                               if item.state is State.FAILED)
+            return f"{failed} failed after {duration(self.waited_s)}"
+        return f"timed out after {duration(self.timeout_s)}"
 
 
 Progress = Callable[[Sequence[ObjectStatus]], None]
