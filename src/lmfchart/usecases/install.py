@@ -24,7 +24,9 @@ from lmfchart.usecases.changes import (
 from lmfchart.usecases.cluster import Cluster, ObjectRef
 from lmfchart.usecases.liveobjects import (
     RECREATE_PATCH,
+    applied_by_helm,
     client_side_takeover,
+    holds,
     needs_recreate_switch,
     unchanged,
 )
@@ -99,7 +101,10 @@ def install(
     `--wait` does) and NotReadyError says why."""
     say = progress or (lambda _line: None)
     release = _prepare(release_name=release_name, namespace=namespace, values=values)
-    if not cluster.namespace_exists(namespace):
+    release.history = read_history(cluster=cluster, release_name=release_name,
+                                   namespace=namespace)
+    # Records can only be stored in a namespace that exists: no need to ask.
+    if not release.history and not cluster.namespace_exists(namespace):
         if not create_namespace:
             raise ReleaseStateError(
                 f"namespace {namespace} does not exist; create it or pass --create-namespace"
@@ -111,8 +116,6 @@ def install(
         created_namespace = True
     else:
         created_namespace = False
-    release.history = read_history(cluster=cluster, release_name=release_name,
-                                   namespace=namespace)
     refuse_pending(release.history)
     live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
     foreign = _foreign(release, live)
@@ -184,9 +187,11 @@ def _is_no_op(cluster: Cluster, release: _Release,
         return False
     if any(cluster.get(ref) is not None for ref in _stale(release)):
         return False
+    # One read per object, no dry run: an apply changes nothing when helm already applied
+    # every field the object sets, with these values (the record says the set is the same).
     for obj in release.objects:
         current = live[ObjectRef.of(obj)]
-        if current is None or not unchanged(current, cluster.apply(obj, dry_run=True)):
+        if current is None or not (applied_by_helm(current) and holds(current, obj)):
             return False
     return True
 
