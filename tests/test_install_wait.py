@@ -107,6 +107,20 @@ def test_no_changes_still_waits_and_writes_no_record() -> None:
     assert cluster.secrets == secrets
 
 
+def test_an_interrupted_wait_records_the_revision_failed_not_pending() -> None:
+    cluster = FakeCluster((NS,))
+
+    def interrupted(refs: Sequence[ObjectRef]) -> WaitResult:
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        install(cluster=cluster, release_name="lmf", namespace=NS, values=SEED,
+                wait=interrupted)
+
+    assert _records(cluster) == {1: ("failed", 'Release "lmf" failed: interrupted while '
+                                     "waiting")}
+
+
 @pytest.mark.parametrize("timeout", ["5", "five", "-1m"])
 def test_a_bad_timeout_is_a_usage_error_before_any_request(timeout: str) -> None:
     result = CliRunner().invoke(app, ["install", "--wait", "--timeout", timeout,

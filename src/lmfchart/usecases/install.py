@@ -272,7 +272,15 @@ def _wait_for(wait: Waiter | None, release: _Release, *, cluster: Cluster,
     revision just written, if any) as failed, with Helm's description, and say why."""
     if wait is None:
         return
-    waited = wait([ObjectRef.of(obj) for obj in release.objects])
+    failed = f'{"Upgrade" if upgrading else "Release"} "{release.name}" failed'
+    try:
+        waited = wait([ObjectRef.of(obj) for obj in release.objects])
+    except KeyboardInterrupt:
+        # Never leave the revision pending-*: that would block every later install.
+        if pending is not None:
+            rewrite_record(cluster=cluster, stored=pending, status="failed",
+                           description=f"{failed}: interrupted while waiting")
+        raise
     if waited.ready:
         return
     where = f"release {release.name} in namespace {release.namespace}"
@@ -280,8 +288,7 @@ def _wait_for(wait: Waiter | None, release: _Release, *, cluster: Cluster,
         raise NotReadyError(f"{where}: revision {release.revision - 1} (no changes) is not "
                             f"ready: {waited.explanation()}")
     rewrite_record(cluster=cluster, stored=pending, status="failed",
-                   description=f'{"Upgrade" if upgrading else "Release"} "{release.name}" '
-                               f"failed: {waited.headline()}")
+                   description=f"{failed}: {waited.headline()}")
     raise NotReadyError(f"{where}: revision {release.revision} is not ready (recorded as "
                         f"failed): {waited.explanation()}")
 
