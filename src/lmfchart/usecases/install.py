@@ -7,7 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from lmfchart.base.errors import ClusterError, ConflictError, ReleaseStateError
+from lmfchart.base.errors import ClusterError, ConflictError, NotReadyError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.manifest import build_manifest
@@ -39,6 +39,7 @@ from lmfchart.usecases.releases import (
     refuse_pending,
     rewrite_record,
 )
+from lmfchart.usecases.wait import Waiter
 
 Progress = Callable[[str], None]
 # The API server cannot dry-run objects in a namespace it has not stored yet.
@@ -94,8 +95,11 @@ class _Release:
 def install(
     *, cluster: Cluster, release_name: str, namespace: str, values: ValueOptions,
     create_namespace: bool = False, dry_run: bool = False, take_ownership: bool = False,
-    progress: Progress | None = None,
+    progress: Progress | None = None, wait: Waiter | None = None,
 ) -> InstallResult:
+    """WAIT, when given, is called with the release's objects once they are applied; the
+    revision is recorded `deployed` only if they all became ready, else `failed` (as Helm's
+    `--wait` does) and NotReadyError says why."""
     say = progress or (lambda _line: None)
     release = _prepare(release_name=release_name, namespace=namespace, values=values)
     release.history = read_history(cluster=cluster, release_name=release_name,
@@ -130,8 +134,10 @@ def install(
         return _plan(cluster, release, live)
     if _is_no_op(cluster, release, live):
         say("no changes")
+        _wait_for(wait, release, cluster=cluster, pending=None, upgrading=True)
         return _result(release, "unchanged", release.revision - 1, [])
-    return replace(_apply(cluster, release, live, say), namespace_created=created_namespace)
+    return replace(_apply(cluster, release, live, say, wait),
+                   namespace_created=created_namespace)
 
 
 def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Release:
@@ -231,8 +237,8 @@ def _plan_without_namespace(release: _Release) -> InstallResult:
                          release.value_notes, release.release_notes, namespace_missing=True)
 
 
-def _apply(cluster: Cluster, release: _Release,
-           live: dict[ObjectRef, dict[str, Any] | None], say: Progress) -> InstallResult:
+def _apply(cluster: Cluster, release: _Release, live: dict[ObjectRef, dict[str, Any] | None],
+           say: Progress, wait: Waiter | None) -> InstallResult:
     upgrading = bool(release.deployed)
     pending = create_record(cluster=cluster, record=_new_record(
         release, "pending-upgrade" if upgrading else "pending-install"))
@@ -256,11 +262,39 @@ def _apply(cluster: Cluster, release: _Release,
                        description="; ".join(c.describe() for c in failed))
         raise ClusterApplyError(
             release.name, f"revision {release.revision} failed (recorded as failed)", failed)
+    _wait_for(wait, release, cluster=cluster, pending=pending, upgrading=upgrading)
     rewrite_record(cluster=cluster, stored=pending, status="deployed",
                    description="Upgrade complete" if upgrading else "Install complete")
     for stored in release.deployed:
         rewrite_record(cluster=cluster, stored=stored, status="superseded")
     return _result(release, "upgraded" if upgrading else "installed", release.revision, changes)
+
+
+def _wait_for(wait: Waiter | None, release: _Release, *, cluster: Cluster,
+              pending: StoredRecord | None, upgrading: bool) -> None:
+    """Wait for the applied objects; when they do not all become ready, record PENDING (the
+    revision just written, if any) as failed, with Helm's description, and say why."""
+    if wait is None:
+        return
+    failed = f'{"Upgrade" if upgrading else "Release"} "{release.name}" failed'
+    try:
+        waited = wait([ObjectRef.of(obj) for obj in release.objects])
+    except KeyboardInterrupt:
+        # Never leave the revision pending-*: that would block every later install.
+        if pending is not None:
+            rewrite_record(cluster=cluster, stored=pending, status="failed",
+                           description=f"{failed}: interrupted while waiting")
+        raise
+    if waited.ready:
+        return
+    where = f"release {release.name} in namespace {release.namespace}"
+    if pending is None:
+        raise NotReadyError(f"{where}: revision {release.revision - 1} (no changes) is not "
+                            f"ready: {waited.explanation()}")
+    rewrite_record(cluster=cluster, stored=pending, status="failed",
+                   description=f"{failed}: {waited.headline()}")
+    raise NotReadyError(f"{where}: revision {release.revision} is not ready (recorded as "
+                        f"failed): {waited.explanation()}")
 
 
 def _apply_one(cluster: Cluster, obj: dict[str, Any], current: dict[str, Any] | None, *,
