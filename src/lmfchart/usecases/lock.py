@@ -99,8 +99,9 @@ def busy_message(release_name: str, namespace: str, state: LeaseState) -> str:
 
 
 class ReleaseLease:
-    """A Lease this process holds; `renew` and `release` keep the resourceVersion
-    precondition, so a holder that lost it (expired and taken) never overwrites the new one."""
+    """A Lease this process holds. `renew` keeps the resourceVersion precondition, so a
+    holder that lost it (expired and taken over) never overwrites the new holder's, and
+    once lost it is not deleted at the end either."""
 
     def __init__(self, *, cluster: Cluster, stored: dict[str, Any], holder: str,
                  seconds: int, clock: Clock) -> None:
@@ -154,7 +155,7 @@ def holding(*, cluster: Cluster, release_name: str, namespace: str,
         lease = acquire(cluster=cluster, release_name=release_name, namespace=namespace,
                         holder=holder, seconds=seconds, clock=clock)
     except ClusterError as e:
-        if e.status != 404 or isinstance(e, ReleaseBusyError):
+        if e.status != 404:
             raise
         yield None
         return
@@ -188,8 +189,13 @@ def _keep_renewing(lease: ReleaseLease, stop: threading.Event) -> None:
 def _take_expired(cluster: Cluster, ref: ObjectRef, body: dict[str, Any],
                   release_name: str, clock: Clock) -> dict[str, Any]:
     current = cluster.get(ref)
-    if current is None:  # released between our create and this read
-        return cluster.create(body)
+    if current is None:  # released between our create and this read: try once more
+        try:
+            return cluster.create(body)
+        except ConflictError:
+            current = cluster.get(ref)
+            if current is None:
+                raise
     state = LeaseState.of(current)
     if state.live(clock()):
         raise ReleaseBusyError(busy_message(release_name, ref.namespace or "", state))
