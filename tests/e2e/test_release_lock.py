@@ -11,8 +11,10 @@ import json
 import select
 import socket
 import subprocess
+import sys
 import threading
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +22,7 @@ import pytest
 import yaml
 from typer.testing import CliRunner
 
+import lmfchart as lmfchart_package
 from lmfchart.base.errors import ClusterError
 from lmfchart.cli import app
 from lmfchart.inputs.options import ValueOptions
@@ -174,6 +177,42 @@ def test_an_expired_lease_of_a_dead_process_is_taken_over(
     assert not lease_exists(cluster, namespace)
 
 
+def test_an_install_killed_while_waiting_blocks_until_its_lease_expires_then_is_recovered(
+    cluster: Cluster, namespace: str
+) -> None:
+    # No kubelet runs, so --wait never ends: the process holds the Lease, renewing it, with
+    # revision 1 pending-install, when it is killed (no finally runs after SIGKILL).
+    waiting = subprocess.Popen(
+        [sys.executable, "-m", "lmfchart", "install", "-n", namespace, "-f", SEED, "--wait",
+         "--timeout", "5m", "--kubeconfig", str(cluster.kubeconfig)],
+        env={**cluster.env(), "PYTHONPATH": str(Path(lmfchart_package.__file__).parents[1])},
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        wait_for("the install to write its record and wait", lambda: records(
+            cluster, namespace) == {1: ("pending-install", "Initial install underway")}
+            and lease_exists(cluster, namespace), timeout=120)
+    finally:
+        waiting.kill()
+        waiting.wait(30)
+
+    busy = lmfchart(cluster, "install", "-n", namespace, "-f", SEED)
+    assert busy.exit_code == 5, busy.output
+    assert f"/{waiting.pid}/" in busy.output and "is busy" in busy.output
+    assert records(cluster, namespace) == {1: ("pending-install", "Initial install underway")}
+
+    # A minute later nobody has renewed it: the Lease has expired.
+    spec = kubectl_json(cluster, LEASE, namespace)["spec"]
+    stale = datetime.fromisoformat(spec["renewTime"].replace("Z", "+00:00")) - timedelta(
+        seconds=spec["leaseDurationSeconds"] + 1)
+    cluster.kubectl("patch", LEASE, "-n", namespace, "--type=merge", "-p", json.dumps(
+        {"spec": {"renewTime": stale.strftime("%Y-%m-%dT%H:%M:%S.%fZ")}}))
+    done = lmfchart(cluster, "install", "-n", namespace, "-f", SEED)
+    assert done.exit_code == 0, done.output
+    assert records(cluster, namespace) == {1: ("failed", RECOVERED),
+                                           2: ("deployed", "Install complete")}
+    assert not lease_exists(cluster, namespace)
+
+
 class CuttableProxy:
     """A TCP proxy to the API server that the test can cut, as a server going down would."""
 
@@ -271,8 +310,6 @@ def test_the_api_server_lost_mid_install_then_the_rerun_converges(
 
 
 def _expired(cluster: Cluster, namespace: str) -> bool:
-    from datetime import UTC, datetime, timedelta
-
     spec = kubectl_json(cluster, LEASE, namespace)["spec"]
     renewed = datetime.fromisoformat(spec["renewTime"].replace("Z", "+00:00"))
     return datetime.now(UTC) > renewed + timedelta(seconds=spec["leaseDurationSeconds"])
