@@ -33,9 +33,9 @@ def _deployment(image: str, replicas: int, fields: list[dict[str, Any]]) -> dict
     }
 
 
-HELM = {"manager": "helm", "operation": "Apply", "fieldsV1": {
-    "f:spec": {"f:template": {"f:spec": {"f:containers": {
-        'k:{"name":"web"}': {".": {}, "f:image": {}, "f:name": {}}}}}}}}
+HELM_SPEC: dict[str, Any] = {"f:template": {"f:spec": {"f:containers": {
+    'k:{"name":"web"}': {".": {}, "f:image": {}, "f:name": {}}}}}}
+HELM: dict[str, Any] = {"manager": "helm", "operation": "Apply", "fieldsV1": {"f:spec": HELM_SPEC}}
 EDIT = {"manager": "kubectl-edit", "operation": "Update",
         "fieldsV1": {"f:spec": {"f:replicas": {}}}}
 STATUS = {"manager": "kube-controller-manager", "operation": "Update", "subresource": "status",
@@ -94,7 +94,7 @@ def test_owned_paths_read_fields_v1_keys_and_skip_status() -> None:
 
 def test_fields_a_forced_apply_takes_from_another_manager_are_conflicts() -> None:
     live = _deployment("app:1", 2, [HELM, EDIT])
-    taken = {**HELM, "fieldsV1": {"f:spec": {"f:replicas": {}, **HELM["fieldsV1"]["f:spec"]}}}
+    taken = {**HELM, "fieldsV1": {"f:spec": {"f:replicas": {}, **HELM_SPEC}}}
     applied = _deployment("app:1", 1, [taken])  # kubectl-edit's entry is gone
     assert taken_fields(live, applied) == [FieldConflict("kubectl-edit", ".spec.replicas")]
     # Shared ownership (the same value) is no conflict: both keep the field.
