@@ -5,12 +5,16 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import yaml
+from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from lmfchart.cli import app
+from lmfchart.model.values import Values
+from lmfchart.yamlio.reading import parse_values
 from tests.conftest import example_values
 from tests.support.charts import parse_stream
 
@@ -55,7 +59,11 @@ def test_values_from_stdin() -> None:
 def test_empty_values_file_means_defaults(tmp_path: Path) -> None:
     empty = tmp_path / "empty.yaml"
     empty.write_text("# nothing here\n")
-    assert run("template", "-f", str(empty)).stdout == run("template").stdout
+    with_empty, without = run("template", "-f", str(empty)), run("template")
+    assert with_empty.exit_code == 0, with_empty.output
+    assert without.exit_code == 0, without.output
+    assert with_empty.stdout == without.stdout
+    assert parse_stream(with_empty.stdout), "no objects rendered"
 
 
 def test_render_writes_a_complete_chart(tmp_path: Path) -> None:
@@ -73,15 +81,26 @@ def test_render_writes_a_complete_chart(tmp_path: Path) -> None:
     assert values["storage"]["saves"]["type"] == "pvc"
     schema = json.loads((out / "values.schema.json").read_text())
     assert schema["additionalProperties"] is False
-    # Every key of values.yaml has a comment line right above it.
-    lines = (out / "values.yaml").read_text().splitlines()
-    for index, line in enumerate(lines):
-        stripped = line.strip()
-        if stripped.endswith(":") or (": " in stripped and not stripped.startswith(("#", "-"))):
-            if line.startswith(" ") and not lines[index - 1].strip().startswith("#"):
-                continue  # entries inside a free-form map or list
-            assert lines[index - 1].strip().startswith("#"), f"no comment above {line!r}"
+    # Every key of the model, nested ones too, sits in values.yaml under its description.
+    text = (out / "values.yaml").read_text()
+    lines = text.splitlines()
+    key_lines = parse_values(text, source="values.yaml").lines
+    fields = list(_model_fields(Values))
+    assert len(fields) > 80
+    for path, description in fields:
+        assert path in key_lines, f"{'.'.join(path)} missing from values.yaml"
+        above = lines[key_lines[path] - 2].strip()
+        assert above == f"# {description}", f"no description above {'.'.join(path)}"
     assert "| `gpu.count` |" in (out / "README.md").read_text()
+
+
+def _model_fields(
+    model: type[BaseModel], prefix: tuple[str, ...] = ()
+) -> Iterator[tuple[tuple[str, ...], str]]:
+    for name, info in model.model_fields.items():
+        yield (*prefix, name), str(info.description)
+        if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
+            yield from _model_fields(info.annotation, (*prefix, name))
 
 
 def test_render_refuses_non_empty_dir_unless_forced(tmp_path: Path) -> None:

@@ -4,6 +4,8 @@ lmfchart, and every string stays inside its own value."""
 from __future__ import annotations
 
 import tempfile
+from collections import Counter
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +16,14 @@ from hypothesis import strategies as st
 from lmfchart import openapi
 from lmfchart.base.errors import InputError
 from lmfchart.yamlio import emit as yamlemit
-from tests.support.charts import by_identity, helm_objects, lmf_objects, render_chart_dir
+from tests.support.charts import (
+    by_identity,
+    helm_objects,
+    helm_run,
+    lmf_objects,
+    render_chart_dir,
+)
+from tests.support.wrong_values import WRONG_VALUES, with_value
 
 pytestmark = [pytest.mark.helm, pytest.mark.slow]
 
@@ -107,16 +116,74 @@ VALUES = st.fixed_dictionaries(
 )
 
 
+# Rules lmfchart enforces that the generated chart does not (yet): values breaking only these
+# still render under helm. Each rule is known by a fragment of its message. Everything else
+# lmfchart refuses, helm must refuse too (the chart's values.schema.json).
+# Rules lmfchart enforces and the chart cannot (rule name -> text of its message). Empty:
+# every cross-key rule is also a `fail` guard in the chart (templates/manifests/checks.yaml).
+STRICTER_THAN_HELM: dict[str, str] = {}
+
+
+def _stricter_rule(message: str) -> str | None:
+    return next((rule for rule, text in STRICTER_THAN_HELM.items() if text in message), None)
+
+
+class Refusals:
+    """Counts what lmfchart accepted and refused, and holds helm to lmfchart's refusals."""
+
+    def __init__(self, default_chart: Path) -> None:
+        self.default_chart = default_chart
+        self.counts: Counter[str] = Counter()
+
+    def accepted(self) -> None:
+        self.counts["accepted"] += 1
+
+    def helm_must_agree(self, refused: InputError, document: str, helm: Path) -> None:
+        """lmfchart refused `document`: helm, given it with -f, refuses too unless only rules
+        listed in STRICTER_THAN_HELM are broken (then helm renders it, which shows the gap)."""
+        rules = {_stricter_rule(issue.message) for issue in refused.issues}
+        with tempfile.TemporaryDirectory() as scratch:
+            overlay = Path(scratch) / "generated.yaml"
+            overlay.write_text(document, encoding="utf-8")
+            done = helm_run(helm, "template", "lmf", str(self.default_chart), "-f", str(overlay))
+        if None in rules:
+            self.counts["both refuse"] += 1
+            assert done.returncode != 0, f"lmfchart refuses, helm renders:\n{refused.message}"
+        else:
+            names = ", ".join(sorted(r for r in rules if r))
+            self.counts[f"stricter than helm ({names})"] += 1
+            assert done.returncode == 0, (
+                f"helm now refuses {names} too: take it out of STRICTER_THAN_HELM\n{done.stderr}")
+
+
+@pytest.fixture(scope="module")
+def refusals(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Refusals]:
+    found = Refusals(render_chart_dir(tmp_path_factory.mktemp("defaults") / "chart"))
+    yield found
+    reporter = request.config.pluginmanager.get_plugin("terminalreporter")
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        counts = found.counts
+        refused = sum(counts.values()) - counts["accepted"]
+        with capture.global_and_fixture_disabled():
+            reporter.write_line(f"\ngenerated values: {counts['accepted']} accepted, {refused} "
+                                f"refused by lmfchart: {dict(counts)}")
+
+
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(values=VALUES, release=NAME, namespace=NAME)
 def test_generated_values_render_identically(
-    values: dict[str, Any], release: str, namespace: str, helm4: Path
+    values: dict[str, Any], release: str, namespace: str, helm4: Path, refusals: Refusals
 ) -> None:
     document = yamlemit.dump(values)
     try:
         expected = lmf_objects(release, namespace, documents=[("generated.yaml", document)])
-    except InputError:
-        return  # a combination the model rightly refuses (e.g. two volumes on one path)
+    except InputError as refused:
+        refusals.helm_must_agree(refused, document, helm4)
+        return
+    refusals.accepted()
     with tempfile.TemporaryDirectory() as scratch:
         chart = render_chart_dir(Path(scratch) / "chart",
                                  documents=[("generated.yaml", document)])
@@ -137,13 +204,17 @@ def test_generated_values_render_identically(
 
 @settings(max_examples=25, deadline=None)
 @given(values=VALUES)
-def test_overlay_through_helm_equals_lmfchart(values: dict[str, Any], helm3: Path) -> None:
+def test_overlay_through_helm_equals_lmfchart(
+    values: dict[str, Any], helm3: Path, refusals: Refusals
+) -> None:
     """A chart rendered from the defaults, tuned with `-f generated.yaml` under Helm 3."""
     document = yamlemit.dump(values)
     try:
         expected = lmf_objects("lmf", "default", documents=[("generated.yaml", document)])
-    except InputError:
+    except InputError as refused:
+        refusals.helm_must_agree(refused, document, helm3)
         return
+    refusals.accepted()
     with tempfile.TemporaryDirectory() as scratch:
         chart = render_chart_dir(Path(scratch) / "chart")
         overlay = Path(scratch) / "overlay.yaml"
@@ -151,3 +222,18 @@ def test_overlay_through_helm_equals_lmfchart(values: dict[str, Any], helm3: Pat
         actual = by_identity(helm_objects(helm3, chart, "lmf", "default",
                                           extra=["-f", str(overlay)]))
     assert actual == by_identity(expected)
+
+
+WRONG = st.sampled_from(WRONG_VALUES)
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=VALUES, wrong=WRONG)
+def test_helm_refuses_what_lmfchart_refuses(
+    values: dict[str, Any], wrong: tuple[tuple[str, ...], Any], helm4: Path,
+    refusals: Refusals,
+) -> None:
+    document = yamlemit.dump(with_value(values, *wrong))
+    with pytest.raises(InputError) as refused:
+        lmf_objects("lmf", "default", documents=[("generated.yaml", document)])
+    refusals.helm_must_agree(refused.value, document, helm4)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -50,12 +51,38 @@ def test_deployment_keeps_seed_identity(objects: dict[Any, Any]) -> None:
     assert not any("hostPath" in v for v in pod["volumes"])
 
 
-def test_seed_host_paths_mount_where_the_seed_mounted_them() -> None:
-    sets = ["volume.hfcache=/data/hf", "volume.data=/data/ds", "volume.output=/data/out"]
-    # --set applies to merged values; give the paths as a seed-layout file instead.
-    seed = example_values("seed").read_text().replace('hfcache: ""', "hfcache: /data/hf")
-    seed = seed.replace('data: ""', "data: /data/ds").replace('output: ""', "output: /data/out")
-    objects = by_identity(lmf_objects(RELEASE, NAMESPACE, documents=[("seed.yaml", seed)]))
+SEED_PATHS = {"hfcache": "/data/hf", "data": "/data/ds", "output": "/data/out"}
+
+
+def _seed_file_with_paths(tmp_path: Path) -> dict[str, Any]:
+    seed = example_values("seed").read_text()
+    for key, path in SEED_PATHS.items():
+        assert f'{key}: ""' in seed
+        seed = seed.replace(f'{key}: ""', f"{key}: {path}")
+    return {"documents": [("seed.yaml", seed)]}
+
+
+def _seed_file_and_overlay(tmp_path: Path) -> dict[str, Any]:
+    overlay = tmp_path / "paths.yaml"
+    overlay.write_text("volume:\n" + "".join(f"  {k}: {p}\n" for k, p in SEED_PATHS.items()))
+    return {"files": [str(example_values("seed")), str(overlay)]}
+
+
+def _seed_file_and_set(tmp_path: Path) -> dict[str, Any]:
+    return {"files": [str(example_values("seed"))],
+            "sets": [f"volume.{k}={p}" for k, p in SEED_PATHS.items()]}
+
+
+@pytest.mark.parametrize(
+    "given",
+    [
+        pytest.param(_seed_file_with_paths, id="in-the-seed-file"),
+        pytest.param(_seed_file_and_overlay, id="seed-layout-overlay-file"),
+        pytest.param(_seed_file_and_set, id="set-on-a-seed-file"),
+    ],
+)
+def test_seed_host_paths_mount_where_the_seed_mounted_them(given: Any, tmp_path: Path) -> None:
+    objects = by_identity(lmf_objects(RELEASE, NAMESPACE, **given(tmp_path)))
     pod = objects[("apps/v1", "Deployment", NAME)]["spec"]["template"]["spec"]
     volumes = {v["name"]: v for v in pod["volumes"]}
     mounts = {m["name"]: m["mountPath"] for m in pod["containers"][0]["volumeMounts"]}
@@ -65,7 +92,7 @@ def test_seed_host_paths_mount_where_the_seed_mounted_them() -> None:
     }
     found = {v["hostPath"]["path"]: mounts[name] for name, v in volumes.items()
              if "hostPath" in v}
-    assert found == expected, sets
+    assert found == expected
     assert all(v["hostPath"]["type"] == "Directory" for v in volumes.values() if "hostPath" in v)
 
 

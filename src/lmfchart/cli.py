@@ -6,7 +6,7 @@ import sys
 import traceback
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -15,11 +15,20 @@ from lmfchart.base.errors import EXIT_INTERNAL, LmfchartError
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from lmfchart.usecases.cluster import Cluster
+    from lmfchart.usecases.install import InstallResult
+    from lmfchart.usecases.status import Revision, StatusReport
+    from lmfchart.usecases.uninstall import UninstallResult
+
 app = typer.Typer(
     name="lmfchart",
     help="Validate values for LLaMA-Factory's web UI on Kubernetes, render them into a Helm "
     "chart, and print the manifests it makes.\n\nExit codes: 0 done, 1 invalid values, "
-    "2 usage error, 3 the chart could not be written, 4 a bug in lmfchart.",
+    "2 usage error, 3 the chart could not be written, 4 a bug in lmfchart, 5 the cluster "
+    "refused or the release cannot be changed.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -50,11 +59,30 @@ SetLiterals = Annotated[
     typer.Option("--set-literal", help="KEY=VALUE, VALUE taken as-is (commas included)."),
 ]
 
+ReleaseName = Annotated[str, typer.Argument(help="Release name.")]
+Namespace = Annotated[str, typer.Option("--namespace", "-n", help="Namespace.")]
+Kubeconfig = Annotated[
+    str | None,
+    typer.Option("--kubeconfig", help="Kubeconfig file (default: $KUBECONFIG, "
+                 "~/.kube/config, then the in-cluster service account, like kubectl)."),
+]
+KubeContext = Annotated[
+    str | None, typer.Option("--kube-context", help="Kubeconfig context to use."),
+]
+
 
 class ReportFormat(StrEnum):
     text = "text"
     json = "json"
     github = "github"
+
+
+class OutputFormat(StrEnum):
+    text = "text"
+    json = "json"
+
+
+Output = Annotated[OutputFormat, typer.Option("--output", "-o", help="text or json.")]
 
 
 def _print_version(asked: bool) -> None:
@@ -211,6 +239,218 @@ def schema() -> None:
     from lmfchart.model.schema import values_schema
 
     sys.stdout.write(json.dumps(values_schema(), indent=2) + "\n")
+
+
+def _connect(kubeconfig: str | None, context: str | None) -> Cluster:
+    # Imported here: only the cluster commands pay for the kubernetes client.
+    from lmfchart.kube.connect import connect
+
+    return connect(kubeconfig=kubeconfig, context=context)
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    return Console(highlight=False, soft_wrap=True)
+
+
+# How each action reads in a plan (dry run) and once done.
+_PLANNED = {"created": "would create", "changed": "would change", "unchanged": "unchanged",
+            "pruned": "would prune", "kept": "would keep", "deleted": "would delete",
+            "failed": "refused", "unchecked": "not checked"}
+_STYLES = {"created": "green", "changed": "yellow", "pruned": "red", "deleted": "red",
+           "kept": "cyan", "failed": "bold red", "unchecked": "magenta"}
+
+
+def _print_install(console: Console, result: InstallResult) -> int:
+    """Print the outcome; the exit code (non-zero when the dry run found refused objects)."""
+    from lmfchart.base.errors import EXIT_CLUSTER
+
+    where = f"release {result.release_name} in namespace {result.namespace}"
+    if result.outcome == "unchanged":
+        console.print(f"no changes: {where} stays at revision {result.revision}",
+                      markup=False)
+        return 0
+    if result.outcome == "planned":
+        if result.namespace_missing:
+            console.print(f"dry run: namespace {result.namespace} does not exist yet; "
+                          "--create-namespace would create it", markup=False)
+        for change in result.changes:
+            line = f"  {_PLANNED[change.action]:<13} {change.ref.kind}/{change.ref.name}"
+            if change.message:
+                line += f": {change.message}"
+            console.print(line, style=_STYLES.get(change.action), markup=False)
+        failed = any(c.action == "failed" for c in result.changes)
+        console.print(f"dry run: nothing was changed; {where} would be at revision "
+                      f"{result.revision}" + (" (the server refused some objects)"
+                                              if failed else ""), markup=False)
+        return EXIT_CLUSTER if failed else 0
+    console.print(f"{where} {result.outcome}: revision {result.revision} deployed",
+                  markup=False)
+    console.print(result.release_notes, markup=False)
+    return 0
+
+
+def _print_uninstall(console: Console, result: UninstallResult) -> None:
+    for change in result.changes:
+        verb = _PLANNED[change.action] if result.dry_run else change.action
+        line = f"  {verb} {change.ref.kind}/{change.ref.name}"
+        console.print(line + (f" ({change.message})" if change.message else ""),
+                      style=_STYLES.get(change.action), markup=False)
+    records = ", ".join(result.records)
+    if result.dry_run:
+        console.print(f"dry run: nothing was deleted; would delete records {records}",
+                      markup=False)
+    else:
+        console.print(f"release {result.release_name} uninstalled from namespace "
+                      f"{result.namespace} (deleted records {records})", markup=False)
+
+
+def _print_status(console: Console, report: StatusReport, *, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        sys.stdout.write(json.dumps(report.as_dict(), indent=2) + "\n")
+        return
+    for label, value in (("NAME", report.release_name), ("NAMESPACE", report.namespace),
+                         ("REVISION", report.revision), ("STATUS", report.status),
+                         ("LAST DEPLOYED", report.last_deployed or "-"),
+                         ("DESCRIPTION", report.description),
+                         ("URL", report.url or "-")):
+        console.print(f"{label}: {value}", markup=False)
+    console.print("OBJECTS:", markup=False)
+    for state in report.objects:
+        console.print(f"  {state.ref.kind}/{state.ref.name}: "
+                      f"{'exists' if state.exists else 'missing'}",
+                      style=None if state.exists else "bold red", markup=False)
+
+
+def _print_history(console: Console, revisions: list[Revision], *, as_json: bool) -> None:
+    import json
+
+    if as_json:
+        sys.stdout.write(json.dumps([r.as_dict() for r in revisions], indent=2) + "\n")
+        return
+    rows = [("REVISION", "UPDATED", "STATUS", "CHART", "APP VERSION", "DESCRIPTION")]
+    rows += [(str(r.revision), r.updated or "-", r.status, r.chart, r.app_version,
+              r.description) for r in revisions]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]) - 1)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        console.print("  ".join([*cells, row[-1]]), markup=False)
+
+
+@app.command()
+def install(
+    release_name: ReleaseName = DEFAULT_RELEASE_NAME,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    values: ValuesFiles = None,
+    set_: SetValues = None,
+    set_string: SetStrings = None,
+    set_json: SetJsons = None,
+    set_file: SetFiles = None,
+    set_literal: SetLiterals = None,
+    create_namespace: Annotated[
+        bool, typer.Option("--create-namespace",
+                           help="Create the namespace when it does not exist.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Send every object with dryRun=All and print "
+                           "what would change; store nothing.")] = False,
+    take_ownership: Annotated[
+        bool, typer.Option("--take-ownership",
+                           help="Adopt objects that belong to no release or another one.")
+    ] = False,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Install the release, or upgrade it when it exists (like helm upgrade --install).
+
+    Applies the objects `template` prints, server-side as Helm 4 does, prunes what the
+    new values no longer render, and records the revision where helm reads it.
+    """
+    from lmfchart.usecases.install import install as install_release
+
+    console = _console()
+    try:
+        result = install_release(
+            cluster=_connect(kubeconfig, kube_context), release_name=release_name,
+            namespace=namespace,
+            values=_options(
+                values, set_, set_string,
+                set_jsons=set_json, set_files=set_file, set_literals=set_literal,
+            ),
+            create_namespace=create_namespace, dry_run=dry_run,
+            take_ownership=take_ownership,
+            progress=lambda line: console.print(f"  {line}", markup=False),
+        )
+    except LmfchartError as e:
+        raise _fail(e) from e
+    _print_notes(result.notes)
+    raise typer.Exit(_print_install(console, result))
+
+
+@app.command()
+def uninstall(
+    release_name: ReleaseName = DEFAULT_RELEASE_NAME,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")
+    ] = False,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Delete the release's objects (except those marked keep) and its records."""
+    from lmfchart.usecases.uninstall import uninstall as uninstall_release
+
+    try:
+        result = uninstall_release(cluster=_connect(kubeconfig, kube_context),
+                                   release_name=release_name, namespace=namespace,
+                                   dry_run=dry_run)
+    except LmfchartError as e:
+        raise _fail(e) from e
+    _print_uninstall(_console(), result)
+
+
+@app.command()
+def status(
+    release_name: ReleaseName = DEFAULT_RELEASE_NAME,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    output: Output = OutputFormat.text,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Show the release's revision, status, objects and the web UI's URL."""
+    from lmfchart.usecases.status import status as release_status
+
+    try:
+        report = release_status(cluster=_connect(kubeconfig, kube_context),
+                                release_name=release_name, namespace=namespace)
+    except LmfchartError as e:
+        raise _fail(e) from e
+    _print_status(_console(), report, as_json=output is OutputFormat.json)
+
+
+@app.command()
+def history(
+    release_name: ReleaseName = DEFAULT_RELEASE_NAME,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    output: Output = OutputFormat.text,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """List the release's revisions, as helm history does."""
+    from lmfchart.usecases.status import history as release_history
+
+    try:
+        revisions = release_history(cluster=_connect(kubeconfig, kube_context),
+                                    release_name=release_name, namespace=namespace)
+    except LmfchartError as e:
+        raise _fail(e) from e
+    _print_history(_console(), revisions, as_json=output is OutputFormat.json)
 
 
 @app.command()

@@ -117,6 +117,13 @@ class ConflictError(ClusterError):
     """409: someone else changed the object first (a resourceVersion precondition failed)."""
 
 
+class ReleaseStateError(LmfchartError):
+    """The release cannot be changed as asked (another operation runs, objects owned by
+    someone else, no such release); nothing was changed."""
+
+    exit_code = EXIT_CLUSTER
+
+
 def in_reading_order(issues: Sequence[Issue]) -> tuple[Issue, ...]:
     """Each file's issues by line, files in the order their first issue came (stable, so
     issues without a line keep their place after the located ones of their file)."""

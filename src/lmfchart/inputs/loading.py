@@ -23,6 +23,9 @@ class LoadedValues:
 
     values: Values
     notes: list[str] = field(default_factory=list)
+    # Only what the user gave, in the chart's layout (seed keys translated): what a Helm
+    # release records as its values, so `helm upgrade` reusing them passes the schema.
+    supplied: dict[str, Any] = field(default_factory=dict)
 
     @property
     def effective(self) -> dict[str, Any]:
@@ -44,4 +47,4 @@ def load_values(options: ValueOptions) -> LoadedValues:
     crossed = cross_check(values)
     if crossed:
         raise InputError(located(user.origins, list(crossed)))
-    return LoadedValues(values, translated.notes)
+    return LoadedValues(values, translated.notes, translated.data)

@@ -49,7 +49,8 @@ class _Translator:
     def __init__(self, data: dict[str, Any], origins: Origins) -> None:
         self.data = data
         self.origins = origins
-        self.seed_sources: list[str] = []
+        # File -> its place among the layers, so notes and blame follow the command line.
+        self.seed_layers: dict[str, int] = {}
 
     def fail(self, path: KeyPath, message: str) -> InputError:
         return InputError([self.origins.issue(path, message)])
@@ -57,8 +58,12 @@ class _Translator:
     def saw_seed_key(self, path: KeyPath) -> None:
         origin = self.origins.find(path)
         # Only a file switches the seed layout on; a flag alone just uses the old name.
-        if origin and origin.from_file and origin.source not in self.seed_sources:
-            self.seed_sources.append(origin.source)
+        if origin and origin.from_file:
+            self.seed_layers.setdefault(origin.source, origin.order)
+
+    @property
+    def seed_sources(self) -> list[str]:
+        return sorted(self.seed_layers, key=self.seed_layers.__getitem__)
 
     def old_wins(self, old: KeyPath, new: KeyPath, what: str) -> bool:
         """Which of a seed key and its new name, both given, the user meant (later wins)."""

@@ -111,11 +111,13 @@ class _Scanner:
         if not name and stop != ",":
             raise self.error("empty key name")
         if stop == ",":
-            raise self.error(f"key {format_path(here)!r} has no value (cannot end with ',')")
+            shown = format_path(here) if name else ""  # helm: key "" has no value
+            raise self.error(f"key {shown!r} has no value (cannot end with ',')")
         if stop == "=":
             data[name] = self.value(here)
             return
         if stop == ".":
+            # Helm counts nesting by dots: 30 dots (31 keys) pass, the 31st dot fails.
             if depth + 1 > MAX_NESTING:
                 raise self.error(f"keys nest deeper than {MAX_NESTING} levels")
             inner = data.setdefault(name, {})

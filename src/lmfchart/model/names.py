@@ -18,12 +18,14 @@ MAX_RELEASE_NAME = 53
 
 
 def check_release_name(release_name: str, namespace: str) -> None:
-    problem = formats.dns_label(release_name)
-    if problem or len(release_name) > MAX_RELEASE_NAME:
+    if len(release_name) > MAX_RELEASE_NAME:
         raise UsageError(
-            f"release name {release_name!r}: {problem or ''} "
-            f"(at most {MAX_RELEASE_NAME} characters, like Helm)".replace("  ", " ")
+            f"release name {release_name!r}: {len(release_name)} characters is too long "
+            f"(at most {MAX_RELEASE_NAME} characters, like Helm)"
         )
+    problem = formats.dns_label(release_name)
+    if problem:
+        raise UsageError(f"release name {release_name!r}: {problem}")
     problem = formats.dns_label(namespace)
     if problem:
         raise UsageError(f"namespace {namespace!r}: {problem}")

@@ -21,17 +21,26 @@ INSTALL_ORDER = ("ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim
 
 def render_objects(values: Values, *, release_name: str, namespace: str) -> list[dict[str, Any]]:
     """Every object of the release, in the order Helm would install them."""
+    return [obj for _, obj in render_sources(values, release_name=release_name,
+                                             namespace=namespace)]
+
+
+def render_sources(
+    values: Values, *, release_name: str, namespace: str
+) -> list[tuple[str, dict[str, Any]]]:
+    """(chart template file, object) for every object, in Helm's install order."""
     check_release_name(release_name, namespace)
     scope = _scope(values, release_name, namespace)
-    objects: list[dict[str, Any]] = []
+    objects: list[tuple[str, dict[str, Any]]] = []
     for name in manifest_templates():
         text = render_concrete(name, scope)
         try:
             documents = read_rendered(text)
         except yaml.YAMLError as e:
             raise TemplateError(f"template {name} rendered invalid YAML: {e}") from e
-        objects += [doc for doc in documents if doc]
-    return sorted(objects, key=_install_rank)
+        source = name.split("/", 1)[1].removesuffix(".j2")
+        objects += [(source, doc) for doc in documents if doc]
+    return sorted(objects, key=lambda pair: _install_rank(pair[1]))
 
 
 def _install_rank(obj: dict[str, Any]) -> int:

@@ -1,0 +1,138 @@
+"""The cluster commands' output and exit codes, with the in-memory cluster plugged in where
+the CLI would connect (the same commands against a real API server: tests/e2e/)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from lmfchart import cli
+from lmfchart.base.errors import ClusterError
+from tests.conftest import example_values
+from tests.support.fakecluster import FakeCluster
+
+runner = CliRunner()
+SEED = str(example_values("seed"))
+
+
+@pytest.fixture
+def cluster(monkeypatch: pytest.MonkeyPatch) -> FakeCluster:
+    fake = FakeCluster(("llm",))
+    seen: list[tuple[str | None, str | None]] = []
+
+    def connect(kubeconfig: str | None, context: str | None) -> FakeCluster:
+        seen.append((kubeconfig, context))
+        return fake
+
+    monkeypatch.setattr(cli, "_connect", connect)
+    fake.connections = seen  # type: ignore[attr-defined]
+    return fake
+
+
+def run(*args: str):  # type: ignore[no-untyped-def]
+    return runner.invoke(cli.app, list(args))
+
+
+def test_install_prints_each_object_then_the_notes(cluster: FakeCluster) -> None:
+    result = run("install", "-n", "llm", "-f", SEED, "--kubeconfig", "/k", "--kube-context", "c")
+    assert result.exit_code == 0, result.output
+    assert cluster.connections == [("/k", "c")]  # type: ignore[attr-defined]
+    assert "  Deployment/lmf-llama-factory: created" in result.stdout
+    assert "release lmf in namespace llm installed: revision 1 deployed" in result.stdout
+    assert "http://lmf.172.18.0.2.nip.io/" in result.stdout
+    again = run("install", "-n", "llm", "-f", SEED)
+    assert again.exit_code == 0, again.output
+    assert "no changes: release lmf in namespace llm stays at revision 1" in again.stdout
+
+
+def test_install_takes_every_value_flag(cluster: FakeCluster, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    command = tmp_path / "cmd.txt"
+    command.write_text("webui")
+    result = run("install", "demo", "-n", "llm", "--set", "image.tag=1.0",
+                 "--set-string", "env.A=1", "--set-json", 'env.B="2"',
+                 "--set-literal", "env.C=a,b", "--set-file", f"env.D={command}")
+    assert result.exit_code == 0, result.output
+    deployment = cluster.objects[("apps/v1", "Deployment", "llm", "demo-llama-factory")]
+    container = deployment["spec"]["template"]["spec"]["containers"][0]
+    assert container["image"].endswith(":1.0")
+    env = {e["name"]: e.get("value") for e in container["env"]}
+    assert (env["A"], env["B"], env["C"], env["D"]) == ("1", "2", "a,b", "webui")
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(cluster: FakeCluster) -> None:
+    assert run("install", "-n", "llm", "-f", SEED).exit_code == 0
+    before = dict(cluster.objects), dict(cluster.secrets)
+    result = run("install", "-n", "llm", "-f", SEED, "--set", "ingress.enable=false",
+                 "--dry-run")
+    assert result.exit_code == 0, result.output
+    assert "  unchanged     Service/lmf-llama-factory" in result.stdout
+    assert "  would prune   Ingress/lmf-llama-factory" in result.stdout
+    assert ("dry run: nothing was changed; release lmf in namespace llm would be at "
+            "revision 2") in result.stdout
+    assert (dict(cluster.objects), dict(cluster.secrets)) == before
+
+
+def test_dry_run_in_a_missing_namespace_says_what_it_could_not_check(
+    cluster: FakeCluster,
+) -> None:
+    result = run("install", "-n", "fresh", "--dry-run", "--create-namespace")
+    assert result.exit_code == 0, result.output
+    assert "namespace fresh does not exist yet" in result.stdout
+    assert "not checked   Deployment/lmf-llama-factory: not checked: namespace fresh" in (
+        result.stdout)
+    assert "kubernetes#83562" in result.stdout
+    refused = run("install", "-n", "fresh", "--dry-run")
+    assert refused.exit_code == 5
+    assert "error: namespace fresh does not exist; create it or pass --create-namespace" in (
+        refused.stderr)
+
+
+def test_refused_object_exits_5_naming_it(cluster: FakeCluster) -> None:
+    cluster.refuse["Service/lmf-llama-factory"] = 'spec.type: Unsupported value: "Nope"'
+    result = run("install", "-n", "llm")
+    assert result.exit_code == 5
+    assert 'Service/lmf-llama-factory: spec.type: Unsupported value: "Nope"' in result.stderr
+    assert "Traceback" not in result.output
+    planned = run("install", "-n", "llm", "--dry-run")
+    assert planned.exit_code == 5
+    assert "refused       Service/lmf-llama-factory: spec.type: Unsupported" in planned.stdout
+
+
+def test_server_errors_become_exit_5(cluster: FakeCluster, monkeypatch: pytest.MonkeyPatch,
+                                     ) -> None:
+    def down(namespace: str, *, labels: dict[str, str]) -> list[dict[str, str]]:
+        raise ClusterError("connection refused", kind="Secret", name="sh.helm.release.v1.lmf")
+
+    monkeypatch.setattr(cluster, "list_secrets", down)
+    for command in ("install", "status", "history", "uninstall"):
+        result = run(command, "-n", "llm")
+        assert result.exit_code == 5, (command, result.output)
+        assert "error: Secret/sh.helm.release.v1.lmf: connection refused" in result.stderr
+
+
+def test_status_history_uninstall(cluster: FakeCluster) -> None:
+    assert run("install", "-n", "llm", "-f", SEED).exit_code == 0
+    assert run("install", "-n", "llm", "-f", SEED, "--set", "image=x/y:2").exit_code == 0
+    shown = run("status", "-n", "llm")
+    assert shown.exit_code == 0, shown.output
+    for line in ("NAME: lmf", "REVISION: 2", "STATUS: deployed",
+                 "URL: http://lmf.172.18.0.2.nip.io/", "  Deployment/lmf-llama-factory: exists"):
+        assert line in shown.stdout
+    as_json = json.loads(run("status", "-n", "llm", "-o", "json").stdout)
+    assert (as_json["revision"], as_json["status"]) == (2, "deployed")
+    listed = json.loads(run("history", "-n", "llm", "--output", "json").stdout)
+    assert [(r["revision"], r["status"], r["app_version"]) for r in listed] == [
+        (1, "superseded", "v0.6.1"), (2, "deployed", "2")]
+    table = run("history", "-n", "llm").stdout.splitlines()
+    assert table[0].split() == ["REVISION", "UPDATED", "STATUS", "CHART", "APP", "VERSION",
+                                "DESCRIPTION"]
+    assert table[2].split()[2:4] == ["deployed", "llama-factory-0.1.0"]
+    removed = run("uninstall", "-n", "llm")
+    assert removed.exit_code == 0, removed.output
+    assert "  deleted Deployment/lmf-llama-factory" in removed.stdout
+    assert cluster.objects == {} and cluster.secrets == {}
+    missing = run("status", "-n", "llm")
+    assert missing.exit_code == 5
+    assert "error: release lmf not found in namespace llm" in missing.stderr
