@@ -7,7 +7,7 @@ import json
 from dataclasses import dataclass
 from typing import Any
 
-FIELD_MANAGER = "helm"
+from lmfchart.usecases.liveobjects import FIELD_MANAGER
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,17 @@ leaving records Helm 3 and 4 read as their own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from lmfchart.base.errors import ClusterError, ConflictError, ReleaseStateError
+from lmfchart.base.errors import ClusterError, LmfchartError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.manifest import build_manifest
 from lmfchart.release.record import ReleaseRecord, chart_payload, rfc3339
 from lmfchart.render.chartfiles import chart_files
 from lmfchart.render.manifests import render_notes, render_sources
+from lmfchart.usecases.applying import Progress, deploy_revision, stale_refs
 from lmfchart.usecases.changes import (
     ClusterApplyError,
     ObjectChange,
@@ -22,22 +22,12 @@ from lmfchart.usecases.changes import (
     server_message,
 )
 from lmfchart.usecases.cluster import Cluster, ObjectRef
-from lmfchart.usecases.liveobjects import (
-    RECREATE_PATCH,
-    client_side_takeover,
-    needs_recreate_switch,
-    unchanged,
-)
+from lmfchart.usecases.liveobjects import RECREATE_PATCH, needs_recreate_switch, unchanged
 from lmfchart.usecases.ownership import owned, owner_problem
-from lmfchart.usecases.releases import (
-    StoredRecord,
-    create_record,
-    read_history,
-    refuse_pending,
-    rewrite_record,
-)
+from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending
+from lmfchart.usecases.rollback import rollback
+from lmfchart.usecases.uninstall import uninstall
 
-Progress = Callable[[str], None]
 # The API server cannot dry-run objects in a namespace it has not stored yet.
 UNCHECKED_NAMESPACE = (
     "not checked: namespace {ns} does not exist yet, and the API server cannot dry-run an "
@@ -60,7 +50,7 @@ class InstallResult:
 
 
 @dataclass
-class _Release:
+class PlannedRelease:
     """Everything the install decides from: the render and the stored history."""
 
     name: str
@@ -91,10 +81,10 @@ class _Release:
 def install(
     *, cluster: Cluster, release_name: str, namespace: str, values: ValueOptions,
     create_namespace: bool = False, dry_run: bool = False, take_ownership: bool = False,
-    progress: Progress | None = None,
+    rollback_on_failure: bool = False, progress: Progress | None = None,
 ) -> InstallResult:
     say = progress or (lambda _line: None)
-    release = _prepare(release_name=release_name, namespace=namespace, values=values)
+    release = prepare_release(release_name=release_name, namespace=namespace, values=values)
     if not cluster.namespace_exists(namespace):
         if not create_namespace:
             raise ReleaseStateError(
@@ -124,13 +114,40 @@ def install(
     if _is_no_op(cluster, release, live):
         say("no changes")
         return _result(release, "unchanged", release.revision - 1, [])
-    return replace(_apply(cluster, release, live, say), namespace_created=created_namespace)
+    try:
+        result = _apply(cluster, release, live, say)
+    except ClusterApplyError as e:
+        if not rollback_on_failure:
+            raise
+        raise _recovered(cluster, release, e, say) from e
+    return replace(result, namespace_created=created_namespace)
 
 
-def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Release:
+def _recovered(cluster: Cluster, release: PlannedRelease, error: ClusterApplyError,
+               say: Progress) -> ClusterApplyError:
+    """After a failed revision: back to the last deployed one, or a failed first install
+    removed (objects and records), as helm's --rollback-on-failure does."""
+    failed = f"revision {release.revision} failed (recorded as failed)"
+    try:
+        if release.deployed:
+            good = release.deployed[-1].record.version
+            say(f"rolling back to revision {good}")
+            back = rollback(cluster=cluster, release_name=release.name,
+                            namespace=release.namespace, revision=good, progress=say)
+            summary = f"{failed}; rolled back to revision {good} as revision {back.revision}"
+        else:
+            say("removing the failed install")
+            uninstall(cluster=cluster, release_name=release.name, namespace=release.namespace)
+            summary = f"{failed}; the failed install was removed"
+    except LmfchartError as again:
+        summary = f"{failed}; undoing it failed too: {again.message}"
+    return ClusterApplyError(release.name, summary, error.failed)
+
+
+def prepare_release(*, release_name: str, namespace: str, values: ValueOptions) -> PlannedRelease:
     loaded = load_values(values)
     sources = render_sources(loaded.values, release_name=release_name, namespace=namespace)
-    return _Release(
+    return PlannedRelease(
         name=release_name, namespace=namespace, sources=sources,
         manifest=build_manifest(sources),
         config=loaded.supplied,
@@ -143,7 +160,7 @@ def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Rel
     )
 
 
-def _foreign(release: _Release,
+def _foreign(release: PlannedRelease,
              live: dict[ObjectRef, dict[str, Any] | None]) -> dict[ObjectRef, str]:
     """Live objects this release would take from no release or another one, and why."""
     # Like Helm: objects already in the release's last manifest are its own.
@@ -160,16 +177,12 @@ def _foreign(release: _Release,
     return foreign
 
 
-def _stale(release: _Release) -> list[ObjectRef]:
-    """Objects of the previous revision that this one no longer renders, in reverse order."""
-    if release.latest is None:
-        return []
-    wanted = {ObjectRef.of(obj) for obj in release.objects}
-    previous = manifest_refs(release.latest.manifest, release.namespace)
-    return [ref for ref in reversed(previous) if ref not in wanted]
+def _stale(release: PlannedRelease) -> list[ObjectRef]:
+    return stale_refs(release.latest.manifest if release.latest else None, release.objects,
+                      release.namespace)
 
 
-def _is_no_op(cluster: Cluster, release: _Release,
+def _is_no_op(cluster: Cluster, release: PlannedRelease,
               live: dict[ObjectRef, dict[str, Any] | None]) -> bool:
     latest = release.latest
     if latest is None or latest.status != "deployed" or latest.apply_method != "ssa":
@@ -185,7 +198,7 @@ def _is_no_op(cluster: Cluster, release: _Release,
     return True
 
 
-def _plan(cluster: Cluster, release: _Release,
+def _plan(cluster: Cluster, release: PlannedRelease,
           live: dict[ObjectRef, dict[str, Any] | None]) -> InstallResult:
     changes = []
     for obj in release.objects:
@@ -215,79 +228,28 @@ def _plan(cluster: Cluster, release: _Release,
     return _result(release, "planned", release.revision, changes)
 
 
-def _plan_without_namespace(release: _Release) -> InstallResult:
+def _plan_without_namespace(release: PlannedRelease) -> InstallResult:
     message = UNCHECKED_NAMESPACE.format(ns=release.namespace)
     changes = [ObjectChange(ObjectRef.of(obj), "unchecked", message) for obj in release.objects]
     return InstallResult(release.name, release.namespace, "planned", 1, tuple(changes),
                          release.value_notes, release.release_notes, namespace_missing=True)
 
 
-def _apply(cluster: Cluster, release: _Release,
+def _apply(cluster: Cluster, release: PlannedRelease,
            live: dict[ObjectRef, dict[str, Any] | None], say: Progress) -> InstallResult:
     upgrading = bool(release.deployed)
-    pending = create_record(cluster=cluster, record=_new_record(
-        release, "pending-upgrade" if upgrading else "pending-install"))
-    changes = []
-    for obj in release.objects:
-        ref = ObjectRef.of(obj)
-        change = _apply_one(cluster, obj, live[ref], force=ref in release.adopted)
-        say(change.describe())
-        changes.append(change)
-    failed = [c for c in changes if c.action == "failed"]
-    if not failed:
-        for ref in _stale(release):
-            pruned = remove_object(cluster, ref, release_name=release.name,
-                                   namespace=release.namespace, done="pruned")
-            if pruned is not None:
-                say(pruned.describe())
-                changes.append(pruned)
-        failed = [c for c in changes if c.action == "failed"]
-    if failed:
-        rewrite_record(cluster=cluster, stored=pending, status="failed",
-                       description="; ".join(c.describe() for c in failed))
-        raise ClusterApplyError(
-            release.name, f"revision {release.revision} failed (recorded as failed)", failed)
-    rewrite_record(cluster=cluster, stored=pending, status="deployed",
-                   description="Upgrade complete" if upgrading else "Install complete")
-    for stored in release.deployed:
-        rewrite_record(cluster=cluster, stored=stored, status="superseded")
+    changes = deploy_revision(
+        cluster=cluster,
+        record=_new_record(release, "pending-upgrade" if upgrading else "pending-install"),
+        objects=release.objects, previous_manifest=release.latest.manifest
+        if release.latest else None, history=release.history, live=live,
+        adopted=frozenset(release.adopted),
+        done_description="Upgrade complete" if upgrading else "Install complete", say=say,
+    )
     return _result(release, "upgraded" if upgrading else "installed", release.revision, changes)
 
 
-def _apply_one(cluster: Cluster, obj: dict[str, Any], current: dict[str, Any] | None, *,
-               force: bool) -> ObjectChange:
-    ref = ObjectRef.of(obj)
-    try:
-        if current is not None:
-            switched = (cluster.patch(ref, RECREATE_PATCH)
-                        if needs_recreate_switch(current, obj) else current)
-            _take_over_client_side_fields(cluster, ref, switched)
-        applied = cluster.apply(obj, force=force)
-    except ClusterError as e:
-        return ObjectChange(ref, "failed", server_message(e, ref))
-    if current is None:
-        return ObjectChange(ref, "created")
-    return ObjectChange(ref, "unchanged" if unchanged(current, applied) else "changed")
-
-
-def _take_over_client_side_fields(cluster: Cluster, ref: ObjectRef,
-                                  current: dict[str, Any] | None, attempts: int = 5) -> None:
-    # Controllers write status meanwhile (moving the resourceVersion): read again and retry.
-    for attempt in range(attempts):
-        if attempt:
-            current = cluster.get(ref)
-        takeover = client_side_takeover(current) if current is not None else None
-        if takeover is None:
-            return
-        try:
-            cluster.patch(ref, takeover, strategic=False)
-            return
-        except ConflictError:
-            if attempt == attempts - 1:
-                raise
-
-
-def _new_record(release: _Release, status: Literal["pending-install", "pending-upgrade"],
+def _new_record(release: PlannedRelease, status: Literal["pending-install", "pending-upgrade"],
                 ) -> ReleaseRecord:
     now = rfc3339()
     latest = release.latest
@@ -303,7 +265,8 @@ def _new_record(release: _Release, status: Literal["pending-install", "pending-u
     )
 
 
-def _result(release: _Release, outcome: Literal["installed", "upgraded", "unchanged", "planned"],
+def _result(release: PlannedRelease,
+            outcome: Literal["installed", "upgraded", "unchanged", "planned"],
             revision: int, changes: list[ObjectChange]) -> InstallResult:
     return InstallResult(release.name, release.namespace, outcome, revision, tuple(changes),
                          release.value_notes, release.release_notes)

@@ -1,0 +1,40 @@
+"""Running lmfchart, helm and kubectl against the test control plane, as the e2e tests of
+the cluster commands do."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from typer.testing import CliRunner
+
+from lmfchart.cli import app
+
+from .cluster import Cluster
+
+
+def lmfchart(cluster: Cluster, *args: str) -> Any:
+    result = CliRunner().invoke(app, [*args, "--kubeconfig", str(cluster.kubeconfig)])
+    assert "Traceback" not in result.output, result.output
+    return result
+
+
+def helm_run(helm: Path, cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([str(helm), *args], env=cluster.env(), capture_output=True,
+                          text=True, timeout=120, check=False)
+
+
+def get(cluster: Cluster, what: str, namespace: str) -> dict[str, Any]:
+    found: dict[str, Any] = json.loads(
+        cluster.kubectl("get", what, "-n", namespace, "-o", "json",
+                        "--show-managed-fields").stdout)
+    return found
+
+
+def records(cluster: Cluster, namespace: str) -> dict[str, str]:
+    """The release record Secrets of NAMESPACE -> their status label."""
+    secrets = get(cluster, "secrets", namespace)["items"]
+    return {s["metadata"]["name"]: s["metadata"]["labels"]["status"] for s in secrets
+            if s["type"] == "helm.sh/release.v1"}
