@@ -144,7 +144,10 @@ def _recovered(cluster: Cluster, release: PlannedRelease, error: ClusterApplyErr
     return ClusterApplyError(release.name, summary, error.failed)
 
 
-def prepare_release(*, release_name: str, namespace: str, values: ValueOptions) -> PlannedRelease:
+def prepare_release(*, release_name: str, namespace: str,
+                    values: ValueOptions) -> PlannedRelease:
+    """The release as the values render it (objects with Helm's ownership metadata, the
+    record's manifest, chart and values); nothing read from the cluster yet."""
     loaded = load_values(values)
     sources = render_sources(loaded.values, release_name=release_name, namespace=namespace)
     return PlannedRelease(
