@@ -14,6 +14,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import example_values
+from tests.support.charts import render_chart_dir
 
 from .cluster import Cluster
 from .commands import get, helm_run, lmfchart, records
@@ -210,3 +211,31 @@ def test_rollback_on_failure_removes_a_failed_first_install(
                     "--set-json", REFUSED_TOLERATION)
     assert kept.exit_code == 5
     assert records(cluster, namespace) == {"sh.helm.release.v1.lmf.v1": "failed"}
+
+
+def test_diff_and_rollback_on_a_release_helm_installed(
+    cluster: Cluster, namespace: str, helm: Path, tmp_path: Path,
+) -> None:
+    chart = render_chart_dir(tmp_path / "chart", files=[SEED])
+    installed = helm_run(helm, cluster, "install", "lmf", str(chart), "-n", namespace)
+    assert installed.returncode == 0, installed.stderr
+    # helm 4 applied server-side, helm 3 client-side ("Update" as helm): no change either way.
+    same = lmfchart(cluster, "diff", "-n", namespace, "-f", SEED)
+    assert same.exit_code == 0, same.output
+    upgraded = helm_run(helm, cluster, "upgrade", "lmf", str(chart), "-n", namespace,
+                        "--set", "image.tag=v0.6.2")
+    assert upgraded.returncode == 0, upgraded.stderr
+    changed = lmfchart(cluster, "diff", "-n", namespace, "-f", SEED)
+    assert changed.exit_code == 2, changed.output
+    assert f"+          image: {IMAGE}:v0.6.1" in changed.stdout.splitlines()
+    assert "conflict:" not in changed.stdout
+
+    rolled = lmfchart(cluster, "rollback", "-n", namespace)
+    assert rolled.exit_code == 0, rolled.output
+    assert image(cluster, namespace) == f"{IMAGE}:v0.6.1"
+    assert helm_history(helm, cluster, namespace)[-1] == (3, "deployed", "Rollback to 1")
+    assert lmfchart(cluster, "diff", "-n", namespace, "-f", SEED).exit_code == 0
+    again = helm_run(helm, cluster, "upgrade", "lmf", str(chart), "-n", namespace,
+                     "--set", "image.tag=v0.6.3")
+    assert again.returncode == 0, again.stderr
+    assert image(cluster, namespace) == f"{IMAGE}:v0.6.3"
