@@ -182,3 +182,17 @@ def test_a_rollback_on_failure_that_fails_too_says_both() -> None:
             "revision 3 failed (recorded as failed)") in str(failed.value)
     # The last good revision stays deployed: the next install can start from it.
     assert statuses(cluster) == {1: "deployed", 2: "failed", 3: "failed"}
+
+
+def test_diff_names_an_object_install_would_refuse_to_take_over() -> None:
+    cluster = FakeCluster((NS,))
+    cluster.put({"apiVersion": "v1", "kind": "Service",
+                 "metadata": {"name": "lmf-llama-factory", "namespace": NS},
+                 "spec": {"ports": [{"port": 80}]}})
+    report = diff(cluster=cluster, release_name="lmf", namespace=NS, values=values())
+    (service,) = [o for o in report.objects if o.ref.kind == "Service"]
+    assert service.action == "change"
+    assert service.message == (
+        "install refuses it unless --take-ownership: Service/lmf-llama-factory exists and "
+        "belongs to no release (no Helm ownership label and annotations)")
+    assert "+    meta.helm.sh/release-name: lmf" in service.text.splitlines()

@@ -12,7 +12,7 @@ from lmfchart.usecases.applying import stale_refs
 from lmfchart.usecases.changes import left_alone, server_message
 from lmfchart.usecases.cluster import Cluster, ObjectRef
 from lmfchart.usecases.fieldowners import FieldConflict, taken_fields
-from lmfchart.usecases.install import prepare_release
+from lmfchart.usecases.install import foreign_objects, prepare_release
 from lmfchart.usecases.liveobjects import RECREATE_PATCH, needs_recreate_switch
 from lmfchart.usecases.objectdiff import unified
 from lmfchart.usecases.releases import read_history
@@ -58,9 +58,14 @@ def diff(*, cluster: Cluster, release_name: str, namespace: str,
                       for obj in release.objects)
         return DiffReport(release_name, namespace, None, shown, release.value_notes,
                           NOT_CHECKED.format(ns=namespace))
-    history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
-    latest = history[-1].record if history else None
-    shown_objects = [_object_diff(cluster, obj) for obj in release.objects]
+    release.history = read_history(cluster=cluster, release_name=release_name,
+                                   namespace=namespace)
+    latest = release.latest
+    live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
+    foreign = foreign_objects(release, live)
+    shown_objects = [_object_diff(cluster, obj, live[ObjectRef.of(obj)],
+                                  foreign.get(ObjectRef.of(obj), ""))
+                     for obj in release.objects]
     previous = latest.manifest if latest is not None else None
     for ref in stale_refs(previous, release.objects, namespace):
         pruned = _prune_diff(cluster, ref, release_name=release_name, namespace=namespace)
@@ -70,10 +75,10 @@ def diff(*, cluster: Cluster, release_name: str, namespace: str,
                       tuple(shown_objects), release.value_notes)
 
 
-def _object_diff(cluster: Cluster, obj: dict[str, Any]) -> ObjectDiff:
+def _object_diff(cluster: Cluster, obj: dict[str, Any], live: dict[str, Any] | None,
+                 foreign: str) -> ObjectDiff:
     ref = ObjectRef.of(obj)
     try:
-        live = cluster.get(ref)
         if live is not None and needs_recreate_switch(live, obj):
             # The apply runs after this patch; a dry run cannot chain the two.
             planned = cluster.patch(ref, RECREATE_PATCH, dry_run=True)
@@ -86,7 +91,8 @@ def _object_diff(cluster: Cluster, obj: dict[str, Any]) -> ObjectDiff:
         return ObjectDiff(ref, "refused", message=server_message(e, ref))
     if live is None:
         return ObjectDiff(ref, "create", unified(None, planned, title=_title(ref)))
-    return _compared(ref, live, planned, tuple(taken_fields(live, planned)), "")
+    ownership = f"install refuses it unless --take-ownership: {foreign}" if foreign else ""
+    return _compared(ref, live, planned, tuple(taken_fields(live, planned)), ownership)
 
 
 def _compared(ref: ObjectRef, live: dict[str, Any], planned: dict[str, Any],

@@ -101,7 +101,7 @@ def install(
                                    namespace=namespace)
     refuse_pending(release.history)
     live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
-    foreign = _foreign(release, live)
+    foreign = foreign_objects(release, live)
     if foreign and not take_ownership:
         raise ReleaseStateError(
             f"release {release.name}: refusing to take over objects it does not own "
@@ -163,8 +163,8 @@ def prepare_release(*, release_name: str, namespace: str,
     )
 
 
-def _foreign(release: PlannedRelease,
-             live: dict[ObjectRef, dict[str, Any] | None]) -> dict[ObjectRef, str]:
+def foreign_objects(release: PlannedRelease,
+                    live: dict[ObjectRef, dict[str, Any] | None]) -> dict[ObjectRef, str]:
     """Live objects this release would take from no release or another one, and why."""
     # Like Helm: objects already in the release's last manifest are its own.
     previous = (set(manifest_refs(release.latest.manifest, release.namespace))
