@@ -51,6 +51,8 @@ class DiffReport:
 
 def diff(*, cluster: Cluster, release_name: str, namespace: str,
          values: ValueOptions) -> DiffReport:
+    """Each object install would apply, dry-run on the server and compared with the live
+    one; and each object it would prune. Writes nothing."""
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
     if not cluster.namespace_exists(namespace):
         shown = tuple(ObjectDiff(ObjectRef.of(obj), "create",
