@@ -178,4 +178,10 @@ def test_rollback_and_rollback_on_failure_say_what_they_did(cluster: FakeCluster
             in failed.stderr)
     assert "PersistentVolumeClaim/lmf-llama-factory-saves: spec: Invalid value" in (
         failed.stderr)
-    assert run("rollback", "lmf", "0", "-n", "llm").exit_code == 2
+    # 0 is the previous revision, as in helm (here the failed one, now accepted).
+    del cluster.refuse["PersistentVolumeClaim/lmf-llama-factory-saves"]
+    previous = run("rollback", "lmf", "0", "-n", "llm")
+    assert previous.exit_code == 0, previous.output
+    assert "rolled back to revision 4: revision 6 deployed" in previous.stdout
+    assert "  PersistentVolumeClaim/lmf-llama-factory-saves: created" in previous.stdout
+    assert run("rollback", "lmf", "-1", "-n", "llm").exit_code == 2

@@ -567,8 +567,8 @@ def diff(
 def rollback(
     release_name: ReleaseName = DEFAULT_RELEASE_NAME,
     revision: Annotated[
-        int | None, typer.Argument(help="Revision to roll back to (default: the previous "
-                                   "one).", min=1)] = None,
+        int | None, typer.Argument(help="Revision to roll back to (default, or 0 as in "
+                                   "helm: the previous one).", min=0)] = None,
     namespace: Namespace = DEFAULT_NAMESPACE,
     *,
     kubeconfig: Kubeconfig = None,
@@ -581,7 +581,7 @@ def rollback(
     try:
         result = rollback_release(
             cluster=_connect(kubeconfig, kube_context), release_name=release_name,
-            namespace=namespace, revision=revision,
+            namespace=namespace, revision=revision or None,
             progress=lambda line: console.print(f"  {line}", markup=False),
         )
     except LmfchartError as e:
