@@ -32,7 +32,16 @@ STATE_FILE = "state.json"
 KUBECONFIG = "kubeconfig"
 # Everything `up` creates inside the state folder, and so everything `down` removes.
 OWNED_ENTRIES = (STATE_FILE, KUBECONFIG, "controller-manager.kubeconfig", "pki", "etcd-data",
-                 "logs", "apiserver-certs")
+                 "logs", "apiserver-certs", "audit-policy.yaml")
+# Every request once (when its response is complete), without bodies: tests and
+# benchmarks count the requests a client makes from logs/audit.log.
+AUDIT_POLICY = """\
+apiVersion: audit.k8s.io/v1
+kind: Policy
+omitStages: ["RequestReceived", "ResponseStarted"]
+rules:
+  - level: Metadata
+"""
 START_ATTEMPTS = 3
 ETCD_TIMEOUT = 60.0
 APISERVER_TIMEOUT = 180.0
@@ -326,6 +335,8 @@ def _start_once(state_dir: Path) -> State:
                 ok='"health":"true"')
 
     apiserver_log = logs / "kube-apiserver.log"
+    audit_policy = state_dir / "audit-policy.yaml"
+    audit_policy.write_text(AUDIT_POLICY, encoding="utf-8")
     apiserver = started(spawn("kube-apiserver", [
         str(binary_path("kube-apiserver")),
         f"--etcd-servers={etcd_url}",
@@ -345,6 +356,8 @@ def _start_once(state_dir: Path) -> State:
         # A loopback address is no valid Endpoints address: skip the `kubernetes` endpoints.
         "--endpoint-reconciler-type=none",
         "--profiling=false",
+        f"--audit-policy-file={audit_policy}",
+        f"--audit-log-path={logs / 'audit.log'}",
         "--v=1",
     ], apiserver_log))
     context = _admin_ssl_context(pki)

@@ -34,6 +34,10 @@ class Cluster:
     reused: bool
 
     @property
+    def audit_log(self) -> Path:
+        return self.state_dir / "logs" / "audit.log"
+
+    @property
     def ca_cert(self) -> Path:
         return self.state_dir / "pki" / "ca.crt"
 
@@ -53,6 +57,31 @@ class Cluster:
             check=check,
             timeout=timeout,
         )
+
+
+class AuditWindow:
+    """The API requests one client made between `open` and `count`, from the audit log.
+
+    `scripts/testenv` starts kube-apiserver with an audit policy that logs every request
+    once, when its response is complete; the user agent tells clients apart
+    (`lmfchart/0.1.0`, `Helm/4.1.4`, ...).
+    """
+
+    def __init__(self, log: Path) -> None:
+        if not log.is_file():
+            raise AssertionError(f"{log} is missing: the control plane was started without "
+                                 "an audit log (restart it with this scripts/testenv)")
+        self.log = log
+        self.start = log.stat().st_size
+
+    def requests(self, user_agent: str) -> list[tuple[str, str]]:
+        """(verb, request URI) of every request whose user agent starts with `user_agent`."""
+        with self.log.open("rb") as handle:
+            handle.seek(self.start)
+            lines = handle.read().decode().splitlines()
+        events = [json.loads(line) for line in lines if line.strip()]
+        return [(e["verb"], e["requestURI"]) for e in events
+                if e.get("userAgent", "").startswith(user_agent)]
 
 
 def run_testenv(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:

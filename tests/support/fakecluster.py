@@ -66,6 +66,11 @@ class FakeCluster:
         else:
             merged["metadata"]["uid"] = str(uuid.uuid4())
             merged["metadata"]["creationTimestamp"] = "2026-01-01T00:00:00Z"
+        # As a server does: the applier's fields are recorded under its Apply entry.
+        entries = merged["metadata"].setdefault("managedFields", [])
+        if not any(e.get("manager") == "helm" and e.get("operation") == "Apply"
+                   for e in entries):
+            entries.append({"manager": "helm", "operation": "Apply", "fieldsType": "FieldsV1"})
         return self._store(ref, merged, current, dry_run)
 
     def patch(self, ref: ObjectRef, patch: dict[str, Any], *, strategic: bool = True,

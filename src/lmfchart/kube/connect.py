@@ -16,17 +16,21 @@ import yaml
 from kubernetes import client, config
 from kubernetes.config import incluster_config, kube_config
 
+from lmfchart import __version__
 from lmfchart.base.errors import UsageError
 from lmfchart.kube.cluster import KubeCluster
 
+USER_AGENT = f"lmfchart/{__version__}"
 # Where a Pod finds its service account credential (kubectl's in-cluster config).
 SERVICE_ACCOUNT_DIR = Path("/var/run/secrets/kubernetes.io/serviceaccount")
 
 
 def connect(*, kubeconfig: str | None, context: str | None) -> KubeCluster:
     """The adapter for the cluster the flags and environment point at."""
-    return KubeCluster(api_client(kubeconfig=kubeconfig, context=context,
-                                  environ=os.environ))
+    client_ = api_client(kubeconfig=kubeconfig, context=context, environ=os.environ)
+    # Named in the API server's audit log and metrics, like `Helm/4.1.4` or `kubectl/...`.
+    client_.user_agent = USER_AGENT
+    return KubeCluster(client_)
 
 
 def api_client(*, kubeconfig: str | None, context: str | None,

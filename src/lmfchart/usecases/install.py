@@ -22,7 +22,13 @@ from lmfchart.usecases.changes import (
     server_message,
 )
 from lmfchart.usecases.cluster import Cluster, ObjectRef
-from lmfchart.usecases.liveobjects import RECREATE_PATCH, needs_recreate_switch, unchanged
+from lmfchart.usecases.liveobjects import (
+    RECREATE_PATCH,
+    applied_by_helm,
+    holds,
+    needs_recreate_switch,
+    unchanged,
+)
 from lmfchart.usecases.ownership import owned, owner_problem
 from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending
 from lmfchart.usecases.rollback import rollback
@@ -85,7 +91,10 @@ def install(
 ) -> InstallResult:
     say = progress or (lambda _line: None)
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
-    if not cluster.namespace_exists(namespace):
+    release.history = read_history(cluster=cluster, release_name=release_name,
+                                   namespace=namespace)
+    # Records can only be stored in a namespace that exists: no need to ask.
+    if not release.history and not cluster.namespace_exists(namespace):
         if not create_namespace:
             raise ReleaseStateError(
                 f"namespace {namespace} does not exist; create it or pass --create-namespace"
@@ -97,8 +106,6 @@ def install(
         created_namespace = True
     else:
         created_namespace = False
-    release.history = read_history(cluster=cluster, release_name=release_name,
-                                   namespace=namespace)
     refuse_pending(release.history)
     live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
     foreign = foreign_objects(release, live)
@@ -194,9 +201,11 @@ def _is_no_op(cluster: Cluster, release: PlannedRelease,
         return False
     if any(cluster.get(ref) is not None for ref in _stale(release)):
         return False
+    # One read per object, no dry run: an apply changes nothing when helm already applied
+    # every field the object sets, with these values (the record says the set is the same).
     for obj in release.objects:
         current = live[ObjectRef.of(obj)]
-        if current is None or not unchanged(current, cluster.apply(obj, dry_run=True)):
+        if current is None or not (applied_by_helm(current) and holds(current, obj)):
             return False
     return True
 

@@ -19,6 +19,37 @@ def unchanged(live: dict[str, Any], applied: dict[str, Any]) -> bool:
     return _comparable(live) == _comparable(applied)
 
 
+def holds(live: Any, wanted: Any) -> bool:
+    """True when LIVE already has every field WANTED sets, with the same value.
+
+    Server defaults add fields (fine); a list must match item by item, so an item another
+    manager added or a value the server normalized (`0.5` to `500m`) counts as a change,
+    which only costs the full check.
+    """
+    if isinstance(wanted, dict):
+        return isinstance(live, dict) and all(
+            holds(live[key], value) if key in live else _omitted(value)
+            for key, value in wanted.items())
+    if isinstance(wanted, list):
+        return (isinstance(live, list) and len(live) == len(wanted)
+                and all(holds(a, b) for a, b in zip(live, wanted, strict=True)))
+    if isinstance(live, str) and isinstance(wanted, int) and not isinstance(wanted, bool):
+        return live == str(wanted)  # a quantity given as a number comes back as text
+    return type(live) is type(wanted) and bool(live == wanted)
+
+
+def _omitted(value: Any) -> bool:
+    # The API server leaves zero values out (`initialDelaySeconds: 0`, empty maps).
+    return (value in (0, "", None, [], {}) and not isinstance(value, bool)) or value is False
+
+
+def applied_by_helm(live: dict[str, Any]) -> bool:
+    """Whether `helm` owns fields of LIVE through server-side apply (not client-side)."""
+    entries = (live.get("metadata") or {}).get("managedFields") or []
+    return any(e.get("manager") == FIELD_MANAGER and e.get("operation") == "Apply"
+               for e in entries) and not any(_is_helm_update(e) for e in entries)
+
+
 def _comparable(obj: dict[str, Any]) -> dict[str, Any]:
     result = copy.deepcopy(obj)
     for entry in (result.get("metadata") or {}).get("managedFields") or []:

@@ -1,0 +1,67 @@
+"""How many API requests `lmfchart install` makes, read from the API server's audit log.
+
+The bar (a no-op re-install costs at most one request per object plus the record read) is
+a count, not a time: it holds on any machine.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+
+import pytest
+from typer.testing import CliRunner
+
+from lmfchart.cli import app
+from lmfchart.kube.connect import USER_AGENT
+from tests.conftest import example_values
+
+from .cluster import AuditWindow, Cluster
+
+pytestmark = pytest.mark.e2e
+
+VALUES = str(example_values("gpu-pvc"))
+
+
+def install(cluster: Cluster, namespace: str, *extra: str) -> AuditWindow:
+    window = AuditWindow(cluster.audit_log)
+    result = CliRunner().invoke(app, ["install", "-n", namespace, "-f", VALUES, *extra,
+                                      "--kubeconfig", str(cluster.kubeconfig)])
+    assert result.exit_code == 0, result.output
+    return window
+
+
+def rendered_objects(namespace: str) -> int:
+    result = CliRunner().invoke(app, ["template", "-n", namespace, "-f", VALUES])
+    assert result.exit_code == 0, result.output
+    return result.stdout.count("\n---\n") + result.stdout.startswith("---\n")
+
+
+def test_a_no_op_reinstall_costs_one_request_per_object_plus_the_record_read(
+    cluster: Cluster, namespace: str
+) -> None:
+    install(cluster, namespace)  # revision 1 (also fills the discovery cache)
+    window = install(cluster, namespace)
+    requests = window.requests(USER_AGENT)
+    objects = rendered_objects(namespace)
+    assert requests, "no request by lmfchart was logged: is the user agent set?"
+    assert len(requests) <= objects + 1, (
+        f"{len(requests)} requests for {objects} objects:\n"
+        + "\n".join(f"{verb} {uri}" for verb, uri in requests))
+    # Nothing was written: only reads and dry runs.
+    writes = [(verb, uri) for verb, uri in requests
+              if verb not in ("get", "list") and "dryRun=All" not in uri]
+    assert writes == []
+
+
+def test_an_upgrade_applies_each_object_once_and_writes_two_records(
+    cluster: Cluster, namespace: str
+) -> None:
+    install(cluster, namespace)
+    window = install(cluster, namespace, "--set", "image.tag=0.9.5")
+    verbs = Counter(verb for verb, uri in window.requests(USER_AGENT)
+                    if "dryRun=All" not in uri)
+    # One apply (patch) per object; the new record is created pending-upgrade, then
+    # updated to deployed, and the old one updated to superseded, as helm does.
+    objects = rendered_objects(namespace)
+    assert verbs["patch"] <= objects, verbs
+    assert verbs["create"] == 1 and verbs["update"] == 2, verbs
