@@ -6,16 +6,20 @@ works on a real API server and with real helm is tests/e2e/test_diff_rollback.py
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import pytest
 
-from lmfchart.base.errors import ClusterError, ReleaseStateError
+from lmfchart.base.errors import ClusterError, NotReadyError, ReleaseStateError
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.record import ReleaseRecord, record_from_secret
 from lmfchart.usecases.cluster import ObjectRef
 from lmfchart.usecases.diff import diff
 from lmfchart.usecases.install import install
 from lmfchart.usecases.rollback import rollback
+from lmfchart.usecases.wait import WaitResult, wait_for_ready
 from tests.conftest import example_values
+from tests.support.fakeclock import FakeClock
 from tests.support.fakecluster import FakeCluster
 
 NS = "llm"
@@ -196,3 +200,29 @@ def test_diff_names_an_object_install_would_refuse_to_take_over() -> None:
         "install refuses it unless --take-ownership: Service/lmf-llama-factory exists and "
         "belongs to no release (no Helm ownership label and annotations)")
     assert "+    meta.helm.sh/release-name: lmf" in service.text.splitlines()
+
+
+def test_rollback_on_failure_after_a_wait_that_fails() -> None:
+    cluster = FakeCluster((NS,))
+    deploy(cluster)
+
+    def never_ready(refs: Sequence[ObjectRef]) -> WaitResult:
+        return wait_for_ready(cluster=cluster, refs=refs, timeout_s=4, poll_s=2,
+                              clock=FakeClock())
+
+    with pytest.raises(NotReadyError) as failed:
+        install(cluster=cluster, release_name="lmf", namespace=NS, values=values(NEW_IMAGE),
+                rollback_on_failure=True, wait=never_ready)
+    lines = str(failed.value).splitlines()
+    assert "revision 2 is not ready (recorded as failed)" in lines[0]
+    assert lines[-1] == "rolled back to revision 1 as revision 3"
+    assert image(cluster).endswith(":v0.6.1")
+    assert statuses(cluster) == {1: "superseded", 2: "failed", 3: "deployed"}
+    # A first install that never becomes ready is removed.
+    fresh = FakeCluster((NS,))
+    with pytest.raises(NotReadyError, match="the failed install was removed"):
+        install(cluster=fresh, release_name="lmf", namespace=NS, values=values(),
+                rollback_on_failure=True,
+                wait=lambda refs: wait_for_ready(cluster=fresh, refs=refs, timeout_s=4,
+                                                 poll_s=2, clock=FakeClock()))
+    assert fresh.objects == {} and fresh.secrets == {}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 import traceback
+from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -25,11 +26,12 @@ from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from lmfchart.usecases.cluster import Cluster
+    from lmfchart.usecases.cluster import Cluster, ObjectRef
     from lmfchart.usecases.diff import DiffReport
     from lmfchart.usecases.install import InstallResult
     from lmfchart.usecases.status import Revision, StatusReport
     from lmfchart.usecases.uninstall import UninstallResult
+    from lmfchart.usecases.wait import Waiter, WaitResult
 
 app = typer.Typer(
     name="lmfchart",
@@ -263,6 +265,25 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
+def _waiter(console: Console, cluster: Cluster, timeout_s: float) -> Waiter:
+    """--wait: follow readiness with a live display while install waits."""
+    from lmfchart.inputs.durations import format_duration
+    from lmfchart.usecases.wait import wait_for_ready
+    from lmfchart.waitdisplay import WaitDisplay
+
+    def wait(refs: Sequence[ObjectRef]) -> WaitResult:
+        console.print(f"waiting up to {format_duration(timeout_s)} for {len(refs)} objects "
+                      "to be ready", markup=False)
+        with WaitDisplay(console) as display:
+            result = wait_for_ready(cluster=cluster, refs=refs, timeout_s=timeout_s,
+                                    progress=display)
+        if result.ready:
+            console.print(result.explanation(), markup=False)
+        return result
+
+    return wait
+
+
 # How each action reads in a plan (dry run) and once done.
 _PLANNED = {"created": "would create", "changed": "would change", "unchanged": "unchanged",
             "pruned": "would prune", "kept": "would keep", "deleted": "would delete",
@@ -370,10 +391,18 @@ def install(
         bool, typer.Option("--take-ownership",
                            help="Adopt objects that belong to no release or another one.")
     ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until every object is ready; if one fails "
+                           "or time runs out, say why for each and record the revision "
+                           "failed.")] = False,
+    timeout: Annotated[
+        str, typer.Option("--timeout", help="How long --wait waits: 300s, 5m, 1h30m.")
+    ] = "5m",
     rollback_on_failure: Annotated[
         bool, typer.Option("--rollback-on-failure",
-                           help="When the server refuses an object: roll an upgrade back "
-                           "to the last deployed revision, remove a failed first install.")
+                           help="When the server refuses an object or --wait fails: roll "
+                           "an upgrade back to the last deployed revision, remove a failed "
+                           "first install.")
     ] = False,
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
@@ -383,12 +412,15 @@ def install(
     Applies the objects `template` prints, server-side as Helm 4 does, prunes what the
     new values no longer render, and records the revision where helm reads it.
     """
+    from lmfchart.inputs.durations import parse_duration
     from lmfchart.usecases.install import install as install_release
 
     console = _console()
     try:
+        timeout_s = parse_duration(timeout)
+        cluster = _connect(kubeconfig, kube_context)
         result = install_release(
-            cluster=_connect(kubeconfig, kube_context), release_name=release_name,
+            cluster=cluster, release_name=release_name,
             namespace=namespace,
             values=_options(
                 values, set_, set_string,
@@ -397,6 +429,7 @@ def install(
             create_namespace=create_namespace, dry_run=dry_run,
             take_ownership=take_ownership, rollback_on_failure=rollback_on_failure,
             progress=lambda line: console.print(f"  {line}", markup=False),
+            wait=_waiter(console, cluster, timeout_s) if wait and not dry_run else None,
         )
     except LmfchartError as e:
         raise _fail(e) from e

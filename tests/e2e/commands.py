@@ -11,6 +11,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from lmfchart.cli import app
+from tests.support.charts import render_chart_dir
 
 from .cluster import Cluster
 
@@ -38,3 +39,12 @@ def records(cluster: Cluster, namespace: str) -> dict[str, str]:
     secrets = get(cluster, "secrets", namespace)["items"]
     return {s["metadata"]["name"]: s["metadata"]["labels"]["status"] for s in secrets
             if s["type"] == "helm.sh/release.v1"}
+
+
+def helm_install_rendered(helm: Path, cluster: Cluster, namespace: str, where: Path,
+                          *values_files: str) -> Path:
+    """`lmfchart render`'s chart (from VALUES_FILES) installed as release lmf by HELM."""
+    chart = render_chart_dir(where, files=list(values_files))
+    installed = helm_run(helm, cluster, "install", "lmf", str(chart), "-n", namespace)
+    assert installed.returncode == 0, installed.stderr
+    return chart

@@ -20,6 +20,9 @@ from typing import Any
 
 import pytest
 
+from lmfchart.kube.cluster import KubeCluster
+from lmfchart.kube.connect import connect
+from lmfchart.usecases.cluster import Cluster as ClusterProtocol
 from tests.support.binaries import kubectl
 
 from .cluster import EXIT_MISSING_PREREQUISITE, Cluster, describe, run_testenv
@@ -96,3 +99,30 @@ def namespace(api_client: Any, request: pytest.FixtureRequest) -> Iterator[str]:
         except client.ApiException as error:
             if error.status != 404:
                 raise
+
+
+@pytest.fixture
+def kube(cluster: Cluster, tmp_path: Path,
+         monkeypatch: pytest.MonkeyPatch) -> KubeCluster:
+    """The adapter as the CLI builds it, with a discovery cache of its own."""
+    monkeypatch.setenv("LMFCHART_CACHE", str(tmp_path / "cache"))
+    adapter = connect(kubeconfig=str(cluster.kubeconfig), context=None)
+    checked: ClusterProtocol = adapter  # KubeCluster implements the protocol the use cases take
+    assert checked is adapter
+    return adapter
+
+
+@pytest.fixture
+def requests_sent(kube: KubeCluster) -> Iterator[list[str]]:
+    """Every HTTP request the adapter sends from now on, as 'METHOD path'."""
+    sent: list[str] = []
+    pool = kube.api_client.rest_client.pool_manager
+    original = pool.urlopen
+
+    def counting(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
+        sent.append(f"{method} {url.split('://', 1)[-1].split('/', 1)[-1]}")
+        return original(method, url, *args, **kwargs)
+
+    pool.urlopen = counting
+    yield sent
+    pool.urlopen = original

@@ -14,10 +14,9 @@ from typing import Any
 import pytest
 
 from tests.conftest import example_values
-from tests.support.charts import render_chart_dir
 
 from .cluster import Cluster
-from .commands import get, helm_run, lmfchart, records
+from .commands import get, helm_install_rendered, helm_run, lmfchart, records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -216,9 +215,7 @@ def test_rollback_on_failure_removes_a_failed_first_install(
 def test_diff_and_rollback_on_a_release_helm_installed(
     cluster: Cluster, namespace: str, helm: Path, tmp_path: Path,
 ) -> None:
-    chart = render_chart_dir(tmp_path / "chart", files=[SEED])
-    installed = helm_run(helm, cluster, "install", "lmf", str(chart), "-n", namespace)
-    assert installed.returncode == 0, installed.stderr
+    chart = helm_install_rendered(helm, cluster, namespace, tmp_path / "chart", SEED)
     # helm 4 applied server-side, helm 3 client-side ("Update" as helm): no change either way.
     same = lmfchart(cluster, "diff", "-n", namespace, "-f", SEED)
     assert same.exit_code == 0, same.output

@@ -16,7 +16,7 @@ from tests.conftest import example_values
 from tests.support.charts import render_chart_dir
 
 from .cluster import Cluster
-from .commands import get, helm_run, lmfchart, records
+from .commands import get, helm_install_rendered, helm_run, lmfchart, records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -191,9 +191,7 @@ def test_helm_manages_a_release_lmfchart_installed(
 def test_lmfchart_upgrades_a_release_helm_installed(
     cluster: Cluster, namespace: str, helm: Path, tmp_path: Path,
 ) -> None:
-    chart = render_chart_dir(tmp_path / "chart", files=[SEED])
-    installed = helm_run(helm, cluster, "install", "lmf", str(chart), "-n", namespace)
-    assert installed.returncode == 0, installed.stderr
+    helm_install_rendered(helm, cluster, namespace, tmp_path / "chart", SEED)
     uid = get(cluster, DEPLOYMENT, namespace)["metadata"]["uid"]
     shown = json.loads(lmfchart(cluster, "status", "-n", namespace, "-o", "json").stdout)
     assert (shown["revision"], shown["status"], shown["url"]) == (

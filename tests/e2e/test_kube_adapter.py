@@ -9,7 +9,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -19,40 +18,13 @@ import yaml
 from lmfchart.base.errors import ClusterError, ConflictError
 from lmfchart.kube.cluster import KubeCluster
 from lmfchart.kube.connect import connect
-from lmfchart.usecases.cluster import Cluster, ObjectRef
+from lmfchart.usecases.cluster import ObjectRef
 
 from .cluster import Cluster as ControlPlane
 
 pytestmark = pytest.mark.e2e
 
 SECRET_TEXT = "hunter2-do-not-print"
-
-
-@pytest.fixture
-def kube(cluster: ControlPlane, tmp_path: Path,
-         monkeypatch: pytest.MonkeyPatch) -> KubeCluster:
-    """The adapter as the CLI builds it, with a discovery cache of its own."""
-    monkeypatch.setenv("LMFCHART_CACHE", str(tmp_path / "cache"))
-    adapter = connect(kubeconfig=str(cluster.kubeconfig), context=None)
-    checked: Cluster = adapter  # KubeCluster implements the protocol the use cases take
-    assert checked is adapter
-    return adapter
-
-
-@pytest.fixture
-def requests_sent(kube: KubeCluster) -> Iterator[list[str]]:
-    """Every HTTP request the adapter sends from now on, as 'METHOD path'."""
-    sent: list[str] = []
-    pool = kube.api_client.rest_client.pool_manager
-    original = pool.urlopen
-
-    def counting(method: str, url: str, *args: Any, **kwargs: Any) -> Any:
-        sent.append(f"{method} {url.split('://', 1)[-1].split('/', 1)[-1]}")
-        return original(method, url, *args, **kwargs)
-
-    pool.urlopen = counting
-    yield sent
-    pool.urlopen = original
 
 
 def _config_map(name: str, namespace: str, **data: str) -> dict[str, Any]:

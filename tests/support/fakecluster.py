@@ -34,6 +34,8 @@ class FakeCluster:
         # with a resourceVersion precondition arrives (so that patch gets a 409).
         self.busy: dict[str, int] = {}
         self._versions = itertools.count(100)
+        # (pod, container, previous run?) -> what the container wrote; others answer 400.
+        self.logs: dict[tuple[str, str, bool], str] = {}
 
     # --- the Cluster protocol --------------------------------------------------------
     def namespace_exists(self, name: str) -> bool:
@@ -129,6 +131,25 @@ class FakeCluster:
         self.requests.append(("delete", f"Secret/{name}"))
         self.secrets.pop((namespace, name), None)
 
+    def list_objects(self, api_version: str, kind: str, namespace: str, *,
+                     label_selector: str | None = None,
+                     field_selector: str | None = None) -> list[dict[str, Any]]:
+        self.requests.append(("list", kind))
+        labels, fields = _equalities(label_selector), _equalities(field_selector)
+        return [copy.deepcopy(obj) for key, obj in self.objects.items()
+                if key[:3] == (api_version, kind, namespace)
+                and labels.items() <= (obj["metadata"].get("labels") or {}).items()
+                and all(_field(obj, path) == value for path, value in fields.items())]
+
+    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
+                     previous: bool) -> str:
+        self.requests.append(("log", f"Pod/{pod}/{container}" + (" (previous)" if previous
+                                                                  else "")))
+        if (pod, container, previous) not in self.logs:
+            raise ClusterError(f'previous terminated container "{container}" in pod "{pod}" '
+                               "not found", kind="Pod", name=pod, status=400)
+        return "".join(self.logs[(pod, container, previous)].splitlines(True)[-lines:])
+
     # --- helpers for tests -----------------------------------------------------------
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
         """Store OBJ as if someone else had created it."""
@@ -171,3 +192,16 @@ def _merge(into: dict[str, Any], patch: dict[str, Any]) -> None:
             into.pop(key, None)
         else:
             into[key] = copy.deepcopy(value)
+
+
+def _equalities(selector: str | None) -> dict[str, str]:
+    """`a=1,b=2` as a mapping (the only selector syntax the fake understands)."""
+    terms = [term for term in (selector or "").split(",") if term]
+    assert all(term.count("=") == 1 for term in terms), f"unsupported selector {selector}"
+    return dict(term.split("=") for term in terms)
+
+
+def _field(obj: dict[str, Any], path: str) -> Any:
+    for part in path.split("."):
+        obj = obj.get(part) if isinstance(obj, dict) else None
+    return obj

@@ -128,6 +128,12 @@ class ReleaseStateError(LmfchartError):
     exit_code = EXIT_CLUSTER
 
 
+class NotReadyError(LmfchartError):
+    """`--wait` ended with objects not ready (failed, or out of time); says why for each."""
+
+    exit_code = EXIT_CLUSTER
+
+
 def in_reading_order(issues: Sequence[Issue]) -> tuple[Issue, ...]:
     """Each file's issues by line, files in the order their first issue came (stable, so
     issues without a line keep their place after the located ones of their file)."""

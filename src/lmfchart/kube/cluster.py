@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import urllib3
+from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
@@ -135,12 +136,28 @@ class KubeCluster:
 
     def list_secrets(self, namespace: str, *, labels: dict[str, str]) -> list[dict[str, Any]]:
         selector = ",".join(f"{key}={value}" for key, value in sorted(labels.items()))
-        with self._translating("Secret", f"* (in {namespace}, labels {selector})"):
-            found = self._secrets().get(namespace=namespace, label_selector=selector or None,
-                                        _request_timeout=self.request_timeout)
+        return self.list_objects("v1", "Secret", namespace, label_selector=selector or None)
+
+    def list_objects(self, api_version: str, kind: str, namespace: str, *,
+                     label_selector: str | None = None,
+                     field_selector: str | None = None) -> list[dict[str, Any]]:
+        selectors = ", ".join(f"{which} {value}" for which, value in
+                              (("labels", label_selector), ("fields", field_selector)) if value)
+        with self._translating(kind, f"* (in {namespace}{', ' if selectors else ''}{selectors})"):
+            found = self._resource(api_version, kind).get(
+                namespace=namespace, label_selector=label_selector,
+                field_selector=field_selector, _request_timeout=self.request_timeout)
         # List items come without apiVersion/kind; give them back so they read like any object.
-        return [{"apiVersion": "v1", "kind": "Secret", **item}
+        return [{"apiVersion": api_version, "kind": kind, **item}
                 for item in _plain(found).get("items") or []]
+
+    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
+                     previous: bool) -> str:
+        with self._translating("Pod", f"{pod} (log of container {container})"):
+            text: str | None = CoreV1Api(self.api_client).read_namespaced_pod_log(
+                pod, namespace, container=container, tail_lines=lines, previous=previous,
+                _request_timeout=self.request_timeout)
+        return text or ""  # a pod on no node yet: 204, no body
 
     def create_secret(self, secret: dict[str, Any]) -> dict[str, Any]:
         namespace, name = _secret_place(secret)

@@ -43,12 +43,13 @@ def deploy_revision(
     previous_manifest: str | None, history: list[StoredRecord],
     live: dict[ObjectRef, dict[str, Any] | None] | None = None,
     adopted: frozenset[ObjectRef] = frozenset(), done_description: str | None = None,
-    say: Progress | None = None,
+    say: Progress | None = None, settle: Callable[[StoredRecord], None] | None = None,
 ) -> list[ObjectChange]:
     """Write RECORD (a pending-* revision), apply OBJECTS, prune, then mark the revision
     deployed and the deployed ones before it superseded. When an object is refused the
     revision is recorded failed (the deployed one stays deployed) and ClusterApplyError
-    names each refused object."""
+    names each refused object. SETTLE (install's --wait) runs between the apply and the
+    record's `deployed`; it records the pending revision failed itself when it raises."""
     tell = say or (lambda _line: None)
     pending = create_record(cluster=cluster, record=record)
     changes = []
@@ -71,6 +72,8 @@ def deploy_revision(
                        description="; ".join(c.describe() for c in failed))
         raise ClusterApplyError(
             record.name, f"revision {record.version} failed (recorded as failed)", failed)
+    if settle is not None:
+        settle(pending)
     rewrite_record(cluster=cluster, stored=pending, status="deployed",
                    description=done_description)
     for stored in history:

@@ -79,3 +79,16 @@ class Cluster(Protocol):
     def delete_secret(self, namespace: str, name: str) -> None:
         """Delete the Secret; one that is already gone (404) is fine."""
         ...
+
+    def list_objects(self, api_version: str, kind: str, namespace: str, *,
+                     label_selector: str | None = None,
+                     field_selector: str | None = None) -> list[dict[str, Any]]:
+        """The objects of KIND in NAMESPACE matching the selectors (Kubernetes' own
+        syntax), in one request; each with its apiVersion and kind."""
+        ...
+
+    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
+                     previous: bool) -> str:
+        """The last LINES lines the container wrote (of its previous run when PREVIOUS:
+        the one that crashed)."""
+        ...

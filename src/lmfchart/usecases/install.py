@@ -6,7 +6,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from lmfchart.base.errors import ClusterError, LmfchartError, ReleaseStateError
+from lmfchart.base.errors import ClusterError, LmfchartError, NotReadyError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.manifest import build_manifest
@@ -30,9 +30,10 @@ from lmfchart.usecases.liveobjects import (
     unchanged,
 )
 from lmfchart.usecases.ownership import owned, owner_problem
-from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending
+from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending, rewrite_record
 from lmfchart.usecases.rollback import rollback
 from lmfchart.usecases.uninstall import uninstall
+from lmfchart.usecases.wait import Waiter
 
 # The API server cannot dry-run objects in a namespace it has not stored yet.
 UNCHECKED_NAMESPACE = (
@@ -88,7 +89,11 @@ def install(
     *, cluster: Cluster, release_name: str, namespace: str, values: ValueOptions,
     create_namespace: bool = False, dry_run: bool = False, take_ownership: bool = False,
     rollback_on_failure: bool = False, progress: Progress | None = None,
+    wait: Waiter | None = None,
 ) -> InstallResult:
+    """WAIT, when given, is called with the release's objects once they are applied; the
+    revision is recorded `deployed` only if they all became ready, else `failed` (as Helm's
+    `--wait` does) and NotReadyError says why."""
     say = progress or (lambda _line: None)
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
     release.history = read_history(cluster=cluster, release_name=release_name,
@@ -120,35 +125,40 @@ def install(
         return _plan(cluster, release, live)
     if _is_no_op(cluster, release, live):
         say("no changes")
+        _wait_for(wait, release, cluster=cluster, pending=None, upgrading=True)
         return _result(release, "unchanged", release.revision - 1, [])
     try:
-        result = _apply(cluster, release, live, say)
-    except ClusterApplyError as e:
+        result = _apply(cluster, release, live, say, wait)
+    except (ClusterApplyError, NotReadyError) as e:
         if not rollback_on_failure:
             raise
         raise _recovered(cluster, release, e, say) from e
     return replace(result, namespace_created=created_namespace)
 
 
-def _recovered(cluster: Cluster, release: PlannedRelease, error: ClusterApplyError,
-               say: Progress) -> ClusterApplyError:
-    """After a failed revision: back to the last deployed one, or a failed first install
-    removed (objects and records), as helm's --rollback-on-failure does."""
-    failed = f"revision {release.revision} failed (recorded as failed)"
+def _recovered(cluster: Cluster, release: PlannedRelease,
+               error: ClusterApplyError | NotReadyError, say: Progress) -> LmfchartError:
+    """After a failed revision (refused objects, or not ready in time): back to the last
+    deployed one, or a failed first install removed (objects and records), as helm's
+    --rollback-on-failure does. The error says what failed and what was done."""
     try:
         if release.deployed:
             good = release.deployed[-1].record.version
             say(f"rolling back to revision {good}")
             back = rollback(cluster=cluster, release_name=release.name,
                             namespace=release.namespace, revision=good, progress=say)
-            summary = f"{failed}; rolled back to revision {good} as revision {back.revision}"
+            done = f"rolled back to revision {good} as revision {back.revision}"
         else:
             say("removing the failed install")
             uninstall(cluster=cluster, release_name=release.name, namespace=release.namespace)
-            summary = f"{failed}; the failed install was removed"
+            done = "the failed install was removed"
     except LmfchartError as again:
-        summary = f"{failed}; undoing it failed too: {again.message}"
-    return ClusterApplyError(release.name, summary, error.failed)
+        done = f"undoing it failed too: {again.message}"
+    if isinstance(error, NotReadyError):
+        return NotReadyError(f"{error.message}\n{done}")
+    return ClusterApplyError(
+        release.name, f"revision {release.revision} failed (recorded as failed); {done}",
+        error.failed)
 
 
 def prepare_release(*, release_name: str, namespace: str,
@@ -247,8 +257,8 @@ def _plan_without_namespace(release: PlannedRelease) -> InstallResult:
                          release.value_notes, release.release_notes, namespace_missing=True)
 
 
-def _apply(cluster: Cluster, release: PlannedRelease,
-           live: dict[ObjectRef, dict[str, Any] | None], say: Progress) -> InstallResult:
+def _apply(cluster: Cluster, release: PlannedRelease, live: dict[ObjectRef, dict[str, Any] | None],
+           say: Progress, wait: Waiter | None) -> InstallResult:
     upgrading = bool(release.deployed)
     changes = deploy_revision(
         cluster=cluster,
@@ -257,8 +267,37 @@ def _apply(cluster: Cluster, release: PlannedRelease,
         if release.latest else None, history=release.history, live=live,
         adopted=frozenset(release.adopted),
         done_description="Upgrade complete" if upgrading else "Install complete", say=say,
+        settle=lambda pending: _wait_for(wait, release, cluster=cluster, pending=pending,
+                                         upgrading=upgrading),
     )
     return _result(release, "upgraded" if upgrading else "installed", release.revision, changes)
+
+
+def _wait_for(wait: Waiter | None, release: PlannedRelease, *, cluster: Cluster,
+              pending: StoredRecord | None, upgrading: bool) -> None:
+    """Wait for the applied objects; when they do not all become ready, record PENDING (the
+    revision just written, if any) as failed, with Helm's description, and say why."""
+    if wait is None:
+        return
+    failed = f'{"Upgrade" if upgrading else "Release"} "{release.name}" failed'
+    try:
+        waited = wait([ObjectRef.of(obj) for obj in release.objects])
+    except KeyboardInterrupt:
+        # Never leave the revision pending-*: that would block every later install.
+        if pending is not None:
+            rewrite_record(cluster=cluster, stored=pending, status="failed",
+                           description=f"{failed}: interrupted while waiting")
+        raise
+    if waited.ready:
+        return
+    where = f"release {release.name} in namespace {release.namespace}"
+    if pending is None:
+        raise NotReadyError(f"{where}: revision {release.revision - 1} (no changes) is not "
+                            f"ready: {waited.explanation()}")
+    rewrite_record(cluster=cluster, stored=pending, status="failed",
+                   description=f"{failed}: {waited.headline()}")
+    raise NotReadyError(f"{where}: revision {release.revision} is not ready (recorded as "
+                        f"failed): {waited.explanation()}")
 
 
 def _new_record(release: PlannedRelease, status: Literal["pending-install", "pending-upgrade"],
