@@ -47,8 +47,12 @@ def objects(cluster: Cluster, namespace: str) -> dict[str, str]:
 
 def contents(cluster: Cluster, namespace: str) -> dict[str, Any]:
     """The release's objects -> what the chart sets in them (and their uid)."""
-    return {name: (o["metadata"]["uid"], o["metadata"].get("labels"),
-                   o["metadata"].get("annotations"), o["spec"])
+    def annotations(obj: dict[str, Any]) -> dict[str, str]:
+        # The Deployment controller adds its rollout number whenever it gets to it.
+        return {key: value for key, value in (obj["metadata"].get("annotations") or {}).items()
+                if key != "deployment.kubernetes.io/revision"}
+
+    return {name: (o["metadata"]["uid"], o["metadata"].get("labels"), annotations(o), o["spec"])
             for name, o in release_objects(cluster, namespace).items()}
 
 
