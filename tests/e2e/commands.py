@@ -48,3 +48,10 @@ def helm_install_rendered(helm: Path, cluster: Cluster, namespace: str, where: P
     installed = helm_run(helm, cluster, "install", "lmf", str(chart), "-n", namespace)
     assert installed.returncode == 0, installed.stderr
     return chart
+
+
+def helm_history(helm: Path, cluster: Cluster, namespace: str) -> list[tuple[int, str, str]]:
+    """`helm history lmf`: (revision, status, description) of each revision."""
+    done = helm_run(helm, cluster, "history", "lmf", "-n", namespace, "-o", "json")
+    assert done.returncode == 0, done.stderr
+    return [(r["revision"], r["status"], r["description"]) for r in json.loads(done.stdout)]

@@ -16,7 +16,14 @@ import pytest
 from tests.conftest import example_values
 
 from .cluster import Cluster
-from .commands import get, helm_install_rendered, helm_run, lmfchart, records
+from .commands import (
+    get,
+    helm_history,
+    helm_install_rendered,
+    helm_run,
+    lmfchart,
+    records,
+)
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -54,12 +61,6 @@ def contents(cluster: Cluster, namespace: str) -> dict[str, Any]:
 
     return {name: (o["metadata"]["uid"], o["metadata"].get("labels"), annotations(o), o["spec"])
             for name, o in release_objects(cluster, namespace).items()}
-
-
-def helm_history(helm: Path, cluster: Cluster, namespace: str) -> list[tuple[int, str, str]]:
-    done = helm_run(helm, cluster, "history", "lmf", "-n", namespace, "-o", "json")
-    assert done.returncode == 0, done.stderr
-    return [(r["revision"], r["status"], r["description"]) for r in json.loads(done.stdout)]
 
 
 def test_diff_shows_nothing_then_a_value_a_prune_and_a_conflict(
@@ -240,3 +241,19 @@ def test_diff_and_rollback_on_a_release_helm_installed(
                      "--set", "image.tag=v0.6.3")
     assert again.returncode == 0, again.stderr
     assert image(cluster, namespace) == f"{IMAGE}:v0.6.3"
+
+
+def test_rollback_on_failure_after_a_wait_that_times_out(
+    cluster: Cluster, namespace: str, helm: Path,
+) -> None:
+    assert lmfchart(cluster, "install", "-n", namespace, "-f", SEED).exit_code == 0
+    # No kubelet runs: the new pods never become ready.
+    failed = lmfchart(cluster, "install", "-n", namespace, "-f", SEED, "--set",
+                      f"image={IMAGE}:v0.6.2", "--wait", "--timeout", "3s",
+                      "--rollback-on-failure")
+    assert failed.exit_code == 5, failed.output
+    assert "revision 2 is not ready (recorded as failed)" in failed.stderr
+    assert "rolled back to revision 1 as revision 3" in failed.stderr
+    assert image(cluster, namespace) == f"{IMAGE}:v0.6.1"
+    assert [(r, s) for r, s, _ in helm_history(helm, cluster, namespace)] == [
+        (1, "superseded"), (2, "failed"), (3, "deployed")]
