@@ -136,3 +136,52 @@ def test_status_history_uninstall(cluster: FakeCluster) -> None:
     missing = run("status", "-n", "llm")
     assert missing.exit_code == 5
     assert "error: release lmf not found in namespace llm" in missing.stderr
+
+
+def test_diff_exits_0_without_changes_and_2_with_them(cluster: FakeCluster) -> None:
+    assert run("install", "-n", "llm", "-f", SEED).exit_code == 0
+    same = run("diff", "-n", "llm", "-f", SEED)
+    assert same.exit_code == 0, same.output
+    assert "no changes: release lmf in namespace llm matches the cluster" in same.stdout
+    changed = run("diff", "-n", "llm", "-f", SEED, "--set", "ingress.enable=false")
+    assert changed.exit_code == 2, changed.output
+    assert "Ingress/lmf-llama-factory: would prune" in changed.stdout.splitlines()
+    assert "Deployment/lmf-llama-factory: unchanged" in changed.stdout.splitlines()
+    assert "changes: release lmf in namespace llm: 1 would prune" in changed.stdout
+
+
+def test_diff_exits_5_when_the_server_refuses_and_1_for_invalid_values(
+    cluster: FakeCluster,
+) -> None:
+    cluster.refuse["Deployment/lmf-llama-factory"] = "spec.template: Invalid value"
+    refused = run("diff", "-n", "llm", "-f", SEED)
+    assert refused.exit_code == 5, refused.output
+    assert ("Deployment/lmf-llama-factory: refused (spec.template: Invalid value)"
+            in refused.stdout)
+    invalid = run("diff", "-n", "llm", "--set", "gpu.count=-1")
+    assert invalid.exit_code == 1 and "gpu.count" in invalid.stderr
+
+
+def test_rollback_and_rollback_on_failure_say_what_they_did(cluster: FakeCluster) -> None:
+    assert run("install", "-n", "llm", "-f", SEED).exit_code == 0
+    assert run("install", "-n", "llm", "-f", SEED, "--set", "ingress.enable=false").exit_code == 0
+    rolled = run("rollback", "-n", "llm")
+    assert rolled.exit_code == 0, rolled.output
+    assert "  Ingress/lmf-llama-factory: created" in rolled.stdout
+    assert ("release lmf in namespace llm rolled back to revision 1: revision 3 deployed"
+            in rolled.stdout)
+    cluster.refuse["PersistentVolumeClaim/lmf-llama-factory-saves"] = "spec: Invalid value"
+    failed = run("install", "-n", "llm", "-f", SEED, "--set", "storage.saves.type=pvc",
+                 "--rollback-on-failure")
+    assert failed.exit_code == 5, failed.output
+    assert ("revision 4 failed (recorded as failed); rolled back to revision 3 as revision 5"
+            in failed.stderr)
+    assert "PersistentVolumeClaim/lmf-llama-factory-saves: spec: Invalid value" in (
+        failed.stderr)
+    # 0 is the previous revision, as in helm (here the failed one, now accepted).
+    del cluster.refuse["PersistentVolumeClaim/lmf-llama-factory-saves"]
+    previous = run("rollback", "lmf", "0", "-n", "llm")
+    assert previous.exit_code == 0, previous.output
+    assert "rolled back to revision 4: revision 6 deployed" in previous.stdout
+    assert "  PersistentVolumeClaim/lmf-llama-factory-saves: created" in previous.stdout
+    assert run("rollback", "lmf", "-1", "-n", "llm").exit_code == 2

@@ -7,12 +7,19 @@ import traceback
 from collections.abc import Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
+import typer.core
 
 from lmfchart import __version__
-from lmfchart.base.errors import EXIT_INTERNAL, LmfchartError
+from lmfchart.base.errors import (
+    EXIT_DIFF_USAGE,
+    EXIT_INTERNAL,
+    EXIT_USAGE,
+    LmfchartError,
+    UsageError,
+)
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 
@@ -22,6 +29,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from lmfchart.usecases.cluster import Cluster, ObjectRef
+    from lmfchart.usecases.diff import DiffReport
     from lmfchart.usecases.install import InstallResult
     from lmfchart.usecases.status import Revision, StatusReport
     from lmfchart.usecases.uninstall import UninstallResult
@@ -32,7 +40,8 @@ app = typer.Typer(
     help="Validate values for LLaMA-Factory's web UI on Kubernetes, render them into a Helm "
     "chart, and print the manifests it makes.\n\nExit codes: 0 done, 1 invalid values, "
     "2 usage error, 3 the chart could not be written, 4 a bug in lmfchart, 5 the cluster "
-    "refused or the release cannot be changed.",
+    "refused or the release cannot be changed; diff: 0 no changes, 2 changes, 6 usage "
+    "error.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -106,9 +115,9 @@ def _global_options(
     pass
 
 
-def _fail(error: LmfchartError) -> typer.Exit:
+def _fail(error: LmfchartError, *, exit_code: int | None = None) -> typer.Exit:
     typer.secho(f"error: {error.message}", fg=typer.colors.RED, err=True)
-    return typer.Exit(error.exit_code)
+    return typer.Exit(error.exit_code if exit_code is None else exit_code)
 
 
 def _options(
@@ -403,6 +412,12 @@ def install(
     timeout: Annotated[
         str, typer.Option("--timeout", help="How long --wait waits: 300s, 5m, 1h30m.")
     ] = "5m",
+    rollback_on_failure: Annotated[
+        bool, typer.Option("--rollback-on-failure",
+                           help="When the server refuses an object or --wait fails: roll "
+                           "an upgrade back to the last deployed revision, remove a failed "
+                           "first install.")
+    ] = False,
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
 ) -> None:
@@ -427,7 +442,7 @@ def install(
                     set_jsons=set_json, set_files=set_file, set_literals=set_literal,
                 ),
                 create_namespace=create_namespace, dry_run=dry_run,
-                take_ownership=take_ownership,
+                take_ownership=take_ownership, rollback_on_failure=rollback_on_failure,
                 progress=lambda line: console.print(f"  {line}", markup=False),
                 wait=_waiter(console, cluster, timeout_s) if wait and not dry_run else None,
             )
@@ -499,6 +514,132 @@ def history(
     except LmfchartError as e:
         raise _fail(e) from e
     _print_history(_console(), revisions, as_json=output is OutputFormat.json)
+
+
+# How each object reads in a diff, and the style of its header.
+_DIFF_WORDS = {"create": "would create", "change": "would change", "unchanged": "unchanged",
+               "prune": "would prune", "keep": "would keep", "refused": "refused"}
+_DIFF_STYLES = {"create": "green", "change": "yellow", "prune": "red", "keep": "cyan",
+                "refused": "bold red"}
+
+
+def _line_style(line: str) -> str | None:
+    if line.startswith(("+++", "---")):
+        return "bold"
+    return {"+": "green", "-": "red", "@": "cyan"}.get(line[:1])
+
+
+def _print_diff(console: Console, report: DiffReport) -> int:
+    """Print each object's diff; the exit code (0 no changes, 2 changes, 5 refused)."""
+    from collections import Counter
+
+    from lmfchart.base.errors import EXIT_CLUSTER, EXIT_DIFFERENT
+
+    if report.unchecked:
+        console.print(report.unchecked, style="magenta", markup=False)
+    for shown in report.objects:
+        head = f"{shown.ref.kind}/{shown.ref.name}: {_DIFF_WORDS[shown.action]}"
+        console.print(head + (f" ({shown.message})" if shown.message else ""),
+                      style=_DIFF_STYLES.get(shown.action), markup=False)
+        for conflict in shown.conflicts:
+            console.print(f"  conflict: {conflict.describe()}", style="bold red",
+                          markup=False)
+        for line in shown.text.splitlines():
+            console.print(line, style=_line_style(line), markup=False)
+    where = f"release {report.release_name} in namespace {report.namespace}"
+    if report.refused:
+        console.print(f"{where}: the server refused some objects; install would fail",
+                      markup=False)
+        return EXIT_CLUSTER
+    if any(shown.conflicts for shown in report.objects):
+        console.print("install would be refused for the conflicts above: fields another "
+                      "field manager set with a different value", markup=False)
+    if not report.changes:
+        console.print(f"no changes: {where} matches the cluster", markup=False)
+        return 0
+    counts = Counter(shown.action for shown in report.objects if shown.action != "unchanged")
+    console.print(f"changes: {where}: " + ", ".join(
+        f"{count} {_DIFF_WORDS[action]}" for action, count in counts.items()), markup=False)
+    return EXIT_DIFFERENT
+
+
+class _DiffCommand(typer.core.TyperCommand):
+    """`diff` exits 2 for "changes found", like `helm diff --detailed-exitcode`, so its usage
+    errors take EXIT_DIFF_USAGE instead of 2."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except typer.TyperException as e:
+            if getattr(e, "exit_code", None) == EXIT_USAGE:
+                e.exit_code = EXIT_DIFF_USAGE
+            raise
+
+
+@app.command(cls=_DiffCommand)
+def diff(
+    release_name: ReleaseName = DEFAULT_RELEASE_NAME,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    values: ValuesFiles = None,
+    set_: SetValues = None,
+    set_string: SetStrings = None,
+    set_json: SetJsons = None,
+    set_file: SetFiles = None,
+    set_literal: SetLiterals = None,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Show what install would change, as unified diffs from a server-side dry run.
+
+    Exit codes: 0 no changes, 2 changes, 5 the server refused an object; 6 a usage error
+    (other errors as in the README's table).
+    """
+    from lmfchart.usecases.diff import diff as diff_release
+
+    try:
+        report = diff_release(
+            cluster=_connect(kubeconfig, kube_context), release_name=release_name,
+            namespace=namespace,
+            values=_options(values, set_, set_string, set_jsons=set_json,
+                            set_files=set_file, set_literals=set_literal),
+        )
+    except UsageError as e:
+        raise _fail(e, exit_code=EXIT_DIFF_USAGE) from e
+    except LmfchartError as e:
+        raise _fail(e) from e
+    _print_notes(report.notes)
+    raise typer.Exit(_print_diff(_console(), report))
+
+
+@app.command()
+def rollback(
+    release_name: ReleaseName = DEFAULT_RELEASE_NAME,
+    revision: Annotated[
+        int | None, typer.Argument(help="Revision to roll back to (default, or 0 as in "
+                                   "helm: the previous one).", min=0)] = None,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Deploy a stored revision again, as a new revision (like helm rollback)."""
+    from lmfchart.usecases.rollback import rollback as rollback_release
+
+    console = _console()
+    try:
+        cluster = _connect(kubeconfig, kube_context)
+        with _exclusive(cluster, release_name, namespace, dry_run=False):
+            result = rollback_release(
+                cluster=cluster, release_name=release_name,
+                namespace=namespace, revision=revision or None,
+                progress=lambda line: console.print(f"  {line}", markup=False),
+            )
+    except LmfchartError as e:
+        raise _fail(e) from e
+    console.print(f"release {result.release_name} in namespace {result.namespace} rolled "
+                  f"back to revision {result.target}: revision {result.revision} deployed",
+                  markup=False)
 
 
 @app.command()

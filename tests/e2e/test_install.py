@@ -8,41 +8,20 @@ with kubectl or helm, not only what lmfchart prints.
 from __future__ import annotations
 
 import json
-import subprocess
 from pathlib import Path
-from typing import Any
 
 import pytest
-from typer.testing import CliRunner
 
-from lmfchart.cli import app
 from tests.conftest import example_values
 from tests.support.charts import render_chart_dir
 
 from .cluster import Cluster
+from .commands import get, helm_install_rendered, helm_run, lmfchart, records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
 SEED = str(example_values("seed"))
 DEPLOYMENT = "deployment/lmf-llama-factory"
-
-
-def lmfchart(cluster: Cluster, *args: str) -> Any:
-    result = CliRunner().invoke(app, [*args, "--kubeconfig", str(cluster.kubeconfig)])
-    assert "Traceback" not in result.output, result.output
-    return result
-
-
-def helm_run(helm: Path, cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([str(helm), *args], env=cluster.env(), capture_output=True,
-                          text=True, timeout=120, check=False)
-
-
-def get(cluster: Cluster, what: str, namespace: str) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(
-        cluster.kubectl("get", what, "-n", namespace, "-o", "json",
-                        "--show-managed-fields").stdout)
-    return found
 
 
 def snapshot(cluster: Cluster, namespace: str) -> dict[str, str]:
@@ -53,12 +32,6 @@ def snapshot(cluster: Cluster, namespace: str) -> dict[str, str]:
                                    not k.startswith("events.")), namespace)
     return {f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["resourceVersion"]
             for o in listed["items"]}
-
-
-def records(cluster: Cluster, namespace: str) -> dict[str, str]:
-    secrets = get(cluster, "secrets", namespace)["items"]
-    return {s["metadata"]["name"]: s["metadata"]["labels"]["status"] for s in secrets
-            if s["type"] == "helm.sh/release.v1"}
 
 
 def helm_history(helm: Path, cluster: Cluster, namespace: str) -> list[tuple[int, str]]:
@@ -218,9 +191,7 @@ def test_helm_manages_a_release_lmfchart_installed(
 def test_lmfchart_upgrades_a_release_helm_installed(
     cluster: Cluster, namespace: str, helm: Path, tmp_path: Path,
 ) -> None:
-    chart = render_chart_dir(tmp_path / "chart", files=[SEED])
-    installed = helm_run(helm, cluster, "install", "lmf", str(chart), "-n", namespace)
-    assert installed.returncode == 0, installed.stderr
+    helm_install_rendered(helm, cluster, namespace, tmp_path / "chart", SEED)
     uid = get(cluster, DEPLOYMENT, namespace)["metadata"]["uid"]
     shown = json.loads(lmfchart(cluster, "status", "-n", namespace, "-o", "json").stdout)
     assert (shown["revision"], shown["status"], shown["url"]) == (

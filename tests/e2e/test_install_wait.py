@@ -7,7 +7,6 @@ record is read back with the real helm binary.
 
 from __future__ import annotations
 
-import json
 import os
 import subprocess
 import sys
@@ -20,7 +19,7 @@ import pytest
 from tests.conftest import REPO, example_values
 
 from .cluster import Cluster, make_deployment_ready, wait_for
-from .test_install import helm_run, records
+from .commands import helm_history, records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -53,12 +52,6 @@ def _the_pod(core: Any, namespace: str) -> Any:
     return wait_for(f"the pod of {NAME}", created)
 
 
-def _helm_history(helm4: Path, cluster: Cluster, namespace: str) -> list[tuple[int, str, str]]:
-    done = helm_run(helm4, cluster, "history", "lmf", "-n", namespace, "-o", "json")
-    assert done.returncode == 0, done.stderr
-    return [(r["revision"], r["status"], r["description"]) for r in json.loads(done.stdout)]
-
-
 def test_install_waits_for_the_rollout_then_records_it_deployed(
         cluster: Cluster, namespace: str, core: Any, api_client: Any, helm4: Path) -> None:
     from kubernetes import client
@@ -83,7 +76,7 @@ def test_install_waits_for_the_rollout_then_records_it_deployed(
     assert any(line.startswith(f"  Deployment/{NAME}: InProgress: ") for line in lines), out
     assert f"  Deployment/{NAME}: Current: 1/1 replicas available" in lines
     assert any(line.startswith("all 3 objects ready after ") for line in lines), out
-    assert _helm_history(helm4, cluster, namespace) == [(1, "deployed", "Install complete")]
+    assert helm_history(helm4, cluster, namespace) == [(1, "deployed", "Install complete")]
 
 
 def test_install_that_does_not_become_ready_says_why_and_records_failed(
@@ -123,7 +116,7 @@ def test_install_that_does_not_become_ready_says_why_and_records_failed(
         "rate limit (x3)",
     ]
     assert "Traceback" not in err
-    [(revision, status, description)] = _helm_history(helm4, cluster, namespace)
+    [(revision, status, description)] = helm_history(helm4, cluster, namespace)
     assert (revision, status) == (1, "failed")
     assert description == (f'Release "lmf" failed: timed out after 8s: Deployment/{NAME}: '
                            f"0/1 replicas available (pod {pod_name} container llama-factory: "

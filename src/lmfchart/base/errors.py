@@ -46,6 +46,10 @@ EXIT_USAGE = 2
 EXIT_OUTPUT = 3
 EXIT_INTERNAL = 4
 EXIT_CLUSTER = 5
+# `diff` alone: 2 says "changes found" (as `helm diff --detailed-exitcode`), so its usage
+# errors take 6 instead of EXIT_USAGE.
+EXIT_DIFFERENT = 2
+EXIT_DIFF_USAGE = 6
 
 
 class LmfchartError(Exception):

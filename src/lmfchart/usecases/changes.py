@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Literal
+from typing import Any, Literal
 
 from lmfchart.base.errors import ClusterError
 from lmfchart.release.manifest import manifest_objects
@@ -41,6 +41,16 @@ def server_message(error: ClusterError, ref: ObjectRef) -> str:
     return error.message.removeprefix(f"{ref.kind}/{ref.name}: ")
 
 
+def left_alone(live: dict[str, Any], *, release_name: str, namespace: str) -> str | None:
+    """Why a live object of the release must not be deleted, or None."""
+    if kept(live):
+        return "helm.sh/resource-policy: keep"
+    problem = owner_problem(live, release_name=release_name, namespace=namespace)
+    if problem is not None and problem.startswith("belongs to release"):
+        return f"left alone: it now {problem}"
+    return None
+
+
 def remove_object(cluster: Cluster, ref: ObjectRef, *, release_name: str, namespace: str,
                   done: Action, dry_run: bool = False) -> ObjectChange | None:
     """Delete REF unless it is gone, marked keep, or now belongs to another release."""
@@ -48,11 +58,9 @@ def remove_object(cluster: Cluster, ref: ObjectRef, *, release_name: str, namesp
         live = cluster.get(ref)
         if live is None:
             return None
-        if kept(live):
-            return ObjectChange(ref, "kept", "helm.sh/resource-policy: keep")
-        problem = owner_problem(live, release_name=release_name, namespace=namespace)
-        if problem is not None and problem.startswith("belongs to release"):
-            return ObjectChange(ref, "kept", f"left alone: it now {problem}")
+        reason = left_alone(live, release_name=release_name, namespace=namespace)
+        if reason is not None:
+            return ObjectChange(ref, "kept", reason)
         cluster.delete(ref, dry_run=dry_run)
     except ClusterError as e:
         return ObjectChange(ref, "failed", server_message(e, ref))
@@ -65,3 +73,4 @@ class ClusterApplyError(ClusterError):
     def __init__(self, release_name: str, summary: str, failed: list[ObjectChange]) -> None:
         lines = "\n  ".join(f"{c.ref.kind}/{c.ref.name}: {c.message}" for c in failed)
         super().__init__(f"{summary}:\n  {lines}", kind="release", name=release_name)
+        self.failed = failed

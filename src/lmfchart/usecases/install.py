@@ -3,17 +3,17 @@ leaving records Helm 3 and 4 read as their own."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
-from lmfchart.base.errors import ClusterError, ConflictError, NotReadyError, ReleaseStateError
+from lmfchart.base.errors import ClusterError, LmfchartError, NotReadyError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.manifest import build_manifest
 from lmfchart.release.record import ReleaseRecord, chart_payload, rfc3339
 from lmfchart.render.chartfiles import chart_files
 from lmfchart.render.manifests import render_notes, render_sources
+from lmfchart.usecases.applying import Progress, deploy_revision, stale_refs
 from lmfchart.usecases.changes import (
     ClusterApplyError,
     ObjectChange,
@@ -25,23 +25,17 @@ from lmfchart.usecases.cluster import Cluster, ObjectRef
 from lmfchart.usecases.liveobjects import (
     RECREATE_PATCH,
     applied_by_helm,
-    client_side_takeover,
     holds,
     needs_recreate_switch,
     unchanged,
 )
 from lmfchart.usecases.ownership import owned, owner_problem
 from lmfchart.usecases.recovery import recover_interrupted
-from lmfchart.usecases.releases import (
-    StoredRecord,
-    create_record,
-    read_history,
-    refuse_pending,
-    rewrite_record,
-)
+from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending, rewrite_record
+from lmfchart.usecases.rollback import rollback
+from lmfchart.usecases.uninstall import uninstall
 from lmfchart.usecases.wait import Waiter
 
-Progress = Callable[[str], None]
 # The API server cannot dry-run objects in a namespace it has not stored yet.
 UNCHECKED_NAMESPACE = (
     "not checked: namespace {ns} does not exist yet, and the API server cannot dry-run an "
@@ -64,7 +58,7 @@ class InstallResult:
 
 
 @dataclass
-class _Release:
+class PlannedRelease:
     """Everything the install decides from: the render and the stored history."""
 
     name: str
@@ -95,13 +89,14 @@ class _Release:
 def install(
     *, cluster: Cluster, release_name: str, namespace: str, values: ValueOptions,
     create_namespace: bool = False, dry_run: bool = False, take_ownership: bool = False,
-    progress: Progress | None = None, wait: Waiter | None = None,
+    rollback_on_failure: bool = False, progress: Progress | None = None,
+    wait: Waiter | None = None,
 ) -> InstallResult:
     """WAIT, when given, is called with the release's objects once they are applied; the
     revision is recorded `deployed` only if they all became ready, else `failed` (as Helm's
     `--wait` does) and NotReadyError says why."""
     say = progress or (lambda _line: None)
-    release = _prepare(release_name=release_name, namespace=namespace, values=values)
+    release = prepare_release(release_name=release_name, namespace=namespace, values=values)
     release.history = read_history(cluster=cluster, release_name=release_name,
                                    namespace=namespace)
     # Records can only be stored in a namespace that exists: no need to ask.
@@ -122,7 +117,7 @@ def install(
                                           dry_run=dry_run, say=say)
     refuse_pending(release.history)
     live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
-    foreign = _foreign(release, live)
+    foreign = foreign_objects(release, live)
     if foreign and not take_ownership:
         raise ReleaseStateError(
             f"release {release.name}: refusing to take over objects it does not own "
@@ -136,14 +131,47 @@ def install(
         say("no changes")
         _wait_for(wait, release, cluster=cluster, pending=None, upgrading=True)
         return _result(release, "unchanged", release.revision - 1, [])
-    return replace(_apply(cluster, release, live, say, wait),
-                   namespace_created=created_namespace)
+    try:
+        result = _apply(cluster, release, live, say, wait)
+    except (ClusterApplyError, NotReadyError) as e:
+        if not rollback_on_failure:
+            raise
+        raise _recovered(cluster, release, e, say) from e
+    return replace(result, namespace_created=created_namespace)
 
 
-def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Release:
+def _recovered(cluster: Cluster, release: PlannedRelease,
+               error: ClusterApplyError | NotReadyError, say: Progress) -> LmfchartError:
+    """After a failed revision (refused objects, or not ready in time): back to the last
+    deployed one, or a failed first install removed (objects and records), as helm's
+    --rollback-on-failure does. The error says what failed and what was done."""
+    try:
+        if release.deployed:
+            good = release.deployed[-1].record.version
+            say(f"rolling back to revision {good}")
+            back = rollback(cluster=cluster, release_name=release.name,
+                            namespace=release.namespace, revision=good, progress=say)
+            done = f"rolled back to revision {good} as revision {back.revision}"
+        else:
+            say("removing the failed install")
+            uninstall(cluster=cluster, release_name=release.name, namespace=release.namespace)
+            done = "the failed install was removed"
+    except LmfchartError as again:
+        done = f"undoing it failed too: {again.message}"
+    if isinstance(error, NotReadyError):
+        return NotReadyError(f"{error.message}\n{done}")
+    return ClusterApplyError(
+        release.name, f"revision {release.revision} failed (recorded as failed); {done}",
+        error.failed)
+
+
+def prepare_release(*, release_name: str, namespace: str,
+                    values: ValueOptions) -> PlannedRelease:
+    """The release as the values render it (objects with Helm's ownership metadata, the
+    record's manifest, chart and values); nothing read from the cluster yet."""
     loaded = load_values(values)
     sources = render_sources(loaded.values, release_name=release_name, namespace=namespace)
-    return _Release(
+    return PlannedRelease(
         name=release_name, namespace=namespace, sources=sources,
         manifest=build_manifest(sources),
         config=loaded.supplied,
@@ -156,8 +184,8 @@ def _prepare(*, release_name: str, namespace: str, values: ValueOptions) -> _Rel
     )
 
 
-def _foreign(release: _Release,
-             live: dict[ObjectRef, dict[str, Any] | None]) -> dict[ObjectRef, str]:
+def foreign_objects(release: PlannedRelease,
+                    live: dict[ObjectRef, dict[str, Any] | None]) -> dict[ObjectRef, str]:
     """Live objects this release would take from no release or another one, and why."""
     # Like Helm: objects already in the release's last manifest are its own.
     previous = (set(manifest_refs(release.latest.manifest, release.namespace))
@@ -173,16 +201,12 @@ def _foreign(release: _Release,
     return foreign
 
 
-def _stale(release: _Release) -> list[ObjectRef]:
-    """Objects of the previous revision that this one no longer renders, in reverse order."""
-    if release.latest is None:
-        return []
-    wanted = {ObjectRef.of(obj) for obj in release.objects}
-    previous = manifest_refs(release.latest.manifest, release.namespace)
-    return [ref for ref in reversed(previous) if ref not in wanted]
+def _stale(release: PlannedRelease) -> list[ObjectRef]:
+    return stale_refs(release.latest.manifest if release.latest else None, release.objects,
+                      release.namespace)
 
 
-def _is_no_op(cluster: Cluster, release: _Release,
+def _is_no_op(cluster: Cluster, release: PlannedRelease,
               live: dict[ObjectRef, dict[str, Any] | None]) -> bool:
     latest = release.latest
     if latest is None or latest.status != "deployed" or latest.apply_method != "ssa":
@@ -200,7 +224,7 @@ def _is_no_op(cluster: Cluster, release: _Release,
     return True
 
 
-def _plan(cluster: Cluster, release: _Release,
+def _plan(cluster: Cluster, release: PlannedRelease,
           live: dict[ObjectRef, dict[str, Any] | None]) -> InstallResult:
     changes = []
     for obj in release.objects:
@@ -230,47 +254,30 @@ def _plan(cluster: Cluster, release: _Release,
     return _result(release, "planned", release.revision, changes)
 
 
-def _plan_without_namespace(release: _Release) -> InstallResult:
+def _plan_without_namespace(release: PlannedRelease) -> InstallResult:
     message = UNCHECKED_NAMESPACE.format(ns=release.namespace)
     changes = [ObjectChange(ObjectRef.of(obj), "unchecked", message) for obj in release.objects]
     return InstallResult(release.name, release.namespace, "planned", 1, tuple(changes),
                          release.value_notes, release.release_notes, namespace_missing=True)
 
 
-def _apply(cluster: Cluster, release: _Release, live: dict[ObjectRef, dict[str, Any] | None],
+def _apply(cluster: Cluster, release: PlannedRelease, live: dict[ObjectRef, dict[str, Any] | None],
            say: Progress, wait: Waiter | None) -> InstallResult:
     upgrading = bool(release.deployed)
-    pending = create_record(cluster=cluster, record=_new_record(
-        release, "pending-upgrade" if upgrading else "pending-install"))
-    changes = []
-    for obj in release.objects:
-        ref = ObjectRef.of(obj)
-        change = _apply_one(cluster, obj, live[ref], force=ref in release.adopted)
-        say(change.describe())
-        changes.append(change)
-    failed = [c for c in changes if c.action == "failed"]
-    if not failed:
-        for ref in _stale(release):
-            pruned = remove_object(cluster, ref, release_name=release.name,
-                                   namespace=release.namespace, done="pruned")
-            if pruned is not None:
-                say(pruned.describe())
-                changes.append(pruned)
-        failed = [c for c in changes if c.action == "failed"]
-    if failed:
-        rewrite_record(cluster=cluster, stored=pending, status="failed",
-                       description="; ".join(c.describe() for c in failed))
-        raise ClusterApplyError(
-            release.name, f"revision {release.revision} failed (recorded as failed)", failed)
-    _wait_for(wait, release, cluster=cluster, pending=pending, upgrading=upgrading)
-    rewrite_record(cluster=cluster, stored=pending, status="deployed",
-                   description="Upgrade complete" if upgrading else "Install complete")
-    for stored in release.deployed:
-        rewrite_record(cluster=cluster, stored=stored, status="superseded")
+    changes = deploy_revision(
+        cluster=cluster,
+        record=_new_record(release, "pending-upgrade" if upgrading else "pending-install"),
+        objects=release.objects, previous_manifest=release.latest.manifest
+        if release.latest else None, history=release.history, live=live,
+        adopted=frozenset(release.adopted),
+        done_description="Upgrade complete" if upgrading else "Install complete", say=say,
+        settle=lambda pending: _wait_for(wait, release, cluster=cluster, pending=pending,
+                                         upgrading=upgrading),
+    )
     return _result(release, "upgraded" if upgrading else "installed", release.revision, changes)
 
 
-def _wait_for(wait: Waiter | None, release: _Release, *, cluster: Cluster,
+def _wait_for(wait: Waiter | None, release: PlannedRelease, *, cluster: Cluster,
               pending: StoredRecord | None, upgrading: bool) -> None:
     """Wait for the applied objects; when they do not all become ready, record PENDING (the
     revision just written, if any) as failed, with Helm's description, and say why."""
@@ -297,40 +304,7 @@ def _wait_for(wait: Waiter | None, release: _Release, *, cluster: Cluster,
                         f"failed): {waited.explanation()}")
 
 
-def _apply_one(cluster: Cluster, obj: dict[str, Any], current: dict[str, Any] | None, *,
-               force: bool) -> ObjectChange:
-    ref = ObjectRef.of(obj)
-    try:
-        if current is not None:
-            switched = (cluster.patch(ref, RECREATE_PATCH)
-                        if needs_recreate_switch(current, obj) else current)
-            _take_over_client_side_fields(cluster, ref, switched)
-        applied = cluster.apply(obj, force=force)
-    except ClusterError as e:
-        return ObjectChange(ref, "failed", server_message(e, ref))
-    if current is None:
-        return ObjectChange(ref, "created")
-    return ObjectChange(ref, "unchanged" if unchanged(current, applied) else "changed")
-
-
-def _take_over_client_side_fields(cluster: Cluster, ref: ObjectRef,
-                                  current: dict[str, Any] | None, attempts: int = 5) -> None:
-    # Controllers write status meanwhile (moving the resourceVersion): read again and retry.
-    for attempt in range(attempts):
-        if attempt:
-            current = cluster.get(ref)
-        takeover = client_side_takeover(current) if current is not None else None
-        if takeover is None:
-            return
-        try:
-            cluster.patch(ref, takeover, strategic=False)
-            return
-        except ConflictError:
-            if attempt == attempts - 1:
-                raise
-
-
-def _new_record(release: _Release, status: Literal["pending-install", "pending-upgrade"],
+def _new_record(release: PlannedRelease, status: Literal["pending-install", "pending-upgrade"],
                 ) -> ReleaseRecord:
     now = rfc3339()
     latest = release.latest
@@ -346,7 +320,8 @@ def _new_record(release: _Release, status: Literal["pending-install", "pending-u
     )
 
 
-def _result(release: _Release, outcome: Literal["installed", "upgraded", "unchanged", "planned"],
+def _result(release: PlannedRelease,
+            outcome: Literal["installed", "upgraded", "unchanged", "planned"],
             revision: int, changes: list[ObjectChange]) -> InstallResult:
     return InstallResult(release.name, release.namespace, outcome, revision, tuple(changes),
                          release.value_notes, release.release_notes)
