@@ -433,19 +433,18 @@ def install(
     try:
         timeout_s = parse_duration(timeout)
         cluster = _connect(kubeconfig, kube_context)
-        with _exclusive(cluster, release_name, namespace, dry_run=dry_run):
-            result = install_release(
-                cluster=cluster, release_name=release_name,
-                namespace=namespace,
-                values=_options(
-                    values, set_, set_string,
-                    set_jsons=set_json, set_files=set_file, set_literals=set_literal,
-                ),
-                create_namespace=create_namespace, dry_run=dry_run,
-                take_ownership=take_ownership, rollback_on_failure=rollback_on_failure,
-                progress=lambda line: console.print(f"  {line}", markup=False),
-                wait=_waiter(console, cluster, timeout_s) if wait and not dry_run else None,
-            )
+        result = install_release(
+            cluster=cluster, release_name=release_name,
+            namespace=namespace,
+            values=_options(
+                values, set_, set_string,
+                set_jsons=set_json, set_files=set_file, set_literals=set_literal,
+            ),
+            create_namespace=create_namespace, dry_run=dry_run,
+            take_ownership=take_ownership, rollback_on_failure=rollback_on_failure,
+            progress=lambda line: console.print(f"  {line}", markup=False),
+            wait=_waiter(console, cluster, timeout_s) if wait and not dry_run else None,
+        )
     except LmfchartError as e:
         raise _fail(e) from e
     _print_notes(result.notes)

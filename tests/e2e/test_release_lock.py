@@ -112,7 +112,8 @@ def test_two_concurrent_installs_one_proceeds_the_other_is_refused_naming_it(
         assert winner_applying.wait(120) and loser_done.wait(120), outcomes
         # A third install from the command line meanwhile: refused before anything is applied.
         during = records(cluster, namespace)
-        cli = lmfchart(cluster, "install", "-n", namespace, "-f", SEED, "--set", "image.tag=9")
+        cli = lmfchart(cluster, "install", "-n", namespace, "-f", SEED,
+                       "--set-string", "image.tag=9")
         assert records(cluster, namespace) == during == {1: ("pending-install",
                                                              "Initial install underway")}
     finally:

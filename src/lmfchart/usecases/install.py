@@ -3,6 +3,7 @@ leaving records Helm 3 and 4 read as their own."""
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
@@ -29,6 +30,7 @@ from lmfchart.usecases.liveobjects import (
     needs_recreate_switch,
     unchanged,
 )
+from lmfchart.usecases.lock import holding
 from lmfchart.usecases.ownership import owned, owner_problem
 from lmfchart.usecases.recovery import recover_interrupted
 from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending, rewrite_record
@@ -112,11 +114,13 @@ def install(
         created_namespace = True
     else:
         created_namespace = False
-    release.history = recover_interrupted(cluster=cluster, history=release.history,
-                                          release_name=release_name, namespace=namespace,
-                                          dry_run=dry_run, say=say)
-    refuse_pending(release.history)
     live = {ObjectRef.of(obj): cluster.get(ObjectRef.of(obj)) for obj in release.objects}
+    # Checked before the Lease: a no-op writes nothing, so it needs no lock, and a no-op
+    # re-install costs only the record read and one read per object.
+    if not dry_run and _is_no_op(cluster, release, live):
+        say("no changes")
+        _wait_for(wait, release, cluster=cluster, pending=None, upgrading=True)
+        return _result(release, "unchanged", release.revision - 1, [])
     foreign = foreign_objects(release, live)
     if foreign and not take_ownership:
         raise ReleaseStateError(
@@ -125,18 +129,26 @@ def install(
         )
     # Adopting an object means taking its fields too, from whichever manager set them.
     release.adopted = set(foreign)
-    if dry_run:
-        return _plan(cluster, release, live)
-    if _is_no_op(cluster, release, live):
-        say("no changes")
-        _wait_for(wait, release, cluster=cluster, pending=None, upgrading=True)
-        return _result(release, "unchanged", release.revision - 1, [])
-    try:
-        result = _apply(cluster, release, live, say, wait)
-    except (ClusterApplyError, NotReadyError) as e:
-        if not rollback_on_failure:
-            raise
-        raise _recovered(cluster, release, e, say) from e
+    if release.history and release.history[-1].record.status.startswith("pending-"):
+        # A live operation holds it: refuse naming the pending revision, before even trying
+        # to take the Lease (the real recovery runs once we hold it).
+        recover_interrupted(cluster=cluster, history=release.history,
+                            release_name=release_name, namespace=namespace, dry_run=True)
+    exclusive = nullcontext() if dry_run else holding(
+        cluster=cluster, release_name=release_name, namespace=namespace)
+    with exclusive:
+        release.history = recover_interrupted(cluster=cluster, history=release.history,
+                                              release_name=release_name, namespace=namespace,
+                                              dry_run=dry_run, say=say)
+        refuse_pending(release.history)
+        if dry_run:
+            return _plan(cluster, release, live)
+        try:
+            result = _apply(cluster, release, live, say, wait)
+        except (ClusterApplyError, NotReadyError) as e:
+            if not rollback_on_failure:
+                raise
+            raise _recovered(cluster, release, e, say) from e
     return replace(result, namespace_created=created_namespace)
 
 

@@ -32,6 +32,9 @@ _NAME_LIMIT = 253  # a Lease name is a DNS subdomain
 Clock = Callable[[], datetime]
 # The holders this thread of work holds now: its own Lease is never "another operation".
 _HELD: ContextVar[frozenset[str]] = ContextVar("lmfchart_held_leases", default=frozenset())
+# (namespace, release name) of the Leases held in this context: holding one again nests.
+_HELD_RELEASES: ContextVar[frozenset[tuple[str, str]]] = ContextVar(
+    "lmfchart_held_releases", default=frozenset())
 
 
 class ReleaseBusyError(ReleaseStateError):
@@ -148,9 +151,14 @@ def holding(*, cluster: Cluster, release_name: str, namespace: str,
             seconds: int = LEASE_SECONDS, clock: Clock | None = None,
             holder: str | None = None) -> Iterator[ReleaseLease | None]:
     """Hold the Lease for the block: renewed every third of its duration, deleted at the
-    end whatever happens (an error, Ctrl-C). None when the namespace does not exist yet:
+    end whatever happens (an error, Ctrl-C). None when this context holds it already (the
+    outer block keeps it), or when the namespace does not exist yet:
     then there is no release to collide with, and a second writer of revision 1 gets a
     409 on the record."""
+    if (namespace, release_name) in _HELD_RELEASES.get():
+        # Already ours (an install that rolls back or removes itself on failure).
+        yield None
+        return
     try:
         lease = acquire(cluster=cluster, release_name=release_name, namespace=namespace,
                         holder=holder, seconds=seconds, clock=clock)
@@ -160,6 +168,7 @@ def holding(*, cluster: Cluster, release_name: str, namespace: str,
         yield None
         return
     token = _HELD.set(_HELD.get() | {lease.holder})
+    releases = _HELD_RELEASES.set(_HELD_RELEASES.get() | {(namespace, release_name)})
     stop = threading.Event()
     renewer = threading.Thread(target=_keep_renewing, args=(lease, stop),
                                name=f"lease-{release_name}", daemon=True)
@@ -168,6 +177,7 @@ def holding(*, cluster: Cluster, release_name: str, namespace: str,
         yield lease
     finally:
         _HELD.reset(token)
+        _HELD_RELEASES.reset(releases)
         stop.set()
         renewer.join()
         # Unreachable now? The Lease expires on its own, and the next run takes it.
