@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import sys
 import traceback
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
 
 import typer
 import typer.core
@@ -33,7 +33,6 @@ if TYPE_CHECKING:
     from lmfchart.usecases.install import InstallResult
     from lmfchart.usecases.status import Revision, StatusReport
     from lmfchart.usecases.uninstall import UninstallResult
-    from lmfchart.usecases.wait import Waiter, WaitResult
 
 app = typer.Typer(
     name="lmfchart",
@@ -81,6 +80,9 @@ Kubeconfig = Annotated[
 ]
 KubeContext = Annotated[
     str | None, typer.Option("--kube-context", help="Kubeconfig context to use."),
+]
+WaitTimeout = Annotated[
+    str, typer.Option("--timeout", help="How long --wait waits: 300s, 5m, 1h30m."),
 ]
 
 
@@ -279,19 +281,28 @@ def _console() -> Console:
     return Console(highlight=False, soft_wrap=True)
 
 
-def _waiter(console: Console, cluster: Cluster, timeout_s: float) -> Waiter:
-    """--wait: follow readiness with a live display while install waits."""
+class _Explained(Protocol):
+    def explanation(self) -> str: ...
+
+
+_Ending = TypeVar("_Ending", bound=_Explained)
+
+
+def _watched(console: Console, cluster: Cluster, timeout_s: float, *,
+             poll: Callable[..., _Ending], goal: str, done: str,
+             ok: Callable[[_Ending], bool]) -> Callable[[Sequence[ObjectRef]], _Ending]:
+    """--wait as install and uninstall take it: say what it waits for, show its progress
+    while POLL (`wait_for_ready`, `wait_until_gone`) runs, and how it ended when OK (a
+    failure becomes the command's error message)."""
     from lmfchart.inputs.durations import format_duration
-    from lmfchart.usecases.wait import wait_for_ready
     from lmfchart.waitdisplay import WaitDisplay
 
-    def wait(refs: Sequence[ObjectRef]) -> WaitResult:
-        console.print(f"waiting up to {format_duration(timeout_s)} for {len(refs)} objects "
-                      "to be ready", markup=False)
-        with WaitDisplay(console) as display:
-            result = wait_for_ready(cluster=cluster, refs=refs, timeout_s=timeout_s,
-                                    progress=display)
-        if result.ready:
+    def wait(refs: Sequence[ObjectRef]) -> _Ending:
+        console.print(f"waiting up to {format_duration(timeout_s)} for {len(refs)} {goal}",
+                      markup=False)
+        with WaitDisplay(console, done=done) as display:
+            result = poll(cluster=cluster, refs=refs, timeout_s=timeout_s, progress=display)
+        if ok(result):
             console.print(result.explanation(), markup=False)
         return result
 
@@ -409,9 +420,7 @@ def install(
         bool, typer.Option("--wait", help="Wait until every object is ready; if one fails "
                            "or time runs out, say why for each and record the revision "
                            "failed.")] = False,
-    timeout: Annotated[
-        str, typer.Option("--timeout", help="How long --wait waits: 300s, 5m, 1h30m.")
-    ] = "5m",
+    timeout: WaitTimeout = "5m",
     rollback_on_failure: Annotated[
         bool, typer.Option("--rollback-on-failure",
                            help="When the server refuses an object or --wait fails: roll "
@@ -428,6 +437,7 @@ def install(
     """
     from lmfchart.inputs.durations import parse_duration
     from lmfchart.usecases.install import install as install_release
+    from lmfchart.usecases.wait import wait_for_ready
 
     console = _console()
     try:
@@ -443,7 +453,9 @@ def install(
             create_namespace=create_namespace, dry_run=dry_run,
             take_ownership=take_ownership, rollback_on_failure=rollback_on_failure,
             progress=lambda line: console.print(f"  {line}", markup=False),
-            wait=_waiter(console, cluster, timeout_s) if wait and not dry_run else None,
+            wait=_watched(console, cluster, timeout_s, poll=wait_for_ready,
+                          goal="objects to be ready", done="ready",
+                          ok=lambda result: result.ready) if wait and not dry_run else None,
         )
     except LmfchartError as e:
         raise _fail(e) from e
@@ -459,20 +471,33 @@ def uninstall(
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Say what would be deleted; delete nothing.")
     ] = False,
+    wait: Annotated[
+        bool, typer.Option("--wait", help="Wait until every deleted object is gone from the "
+                           "server before deleting the records; if time runs out, say what "
+                           "holds each one (finalizers) and keep the records.")] = False,
+    timeout: WaitTimeout = "5m",
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
 ) -> None:
     """Delete the release's objects (except those marked keep) and its records."""
+    from lmfchart.inputs.durations import parse_duration
+    from lmfchart.usecases.deletion import wait_until_gone
     from lmfchart.usecases.uninstall import uninstall as uninstall_release
 
+    console = _console()
     try:
+        timeout_s = parse_duration(timeout)
         cluster = _connect(kubeconfig, kube_context)
         with _exclusive(cluster, release_name, namespace, dry_run=dry_run):
-            result = uninstall_release(cluster=cluster, release_name=release_name,
-                                       namespace=namespace, dry_run=dry_run)
+            result = uninstall_release(
+                cluster=cluster, release_name=release_name, namespace=namespace,
+                dry_run=dry_run,
+                wait=_watched(console, cluster, timeout_s, poll=wait_until_gone,
+                              goal="deleted objects to be gone", done="gone",
+                              ok=lambda result: result.gone) if wait else None)
     except LmfchartError as e:
         raise _fail(e) from e
-    _print_uninstall(_console(), result)
+    _print_uninstall(console, result)
 
 
 @app.command()

@@ -24,8 +24,9 @@ class WaitDisplay:
     would show for that object changes, so the log stays short.
     """
 
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, *, done: str = "ready") -> None:
         self.console = console
+        self.done = done  # what the table's title counts: "ready", or "gone" for deletes
         self._live: Live | None = None
         self._shown: dict[str, str] = {}
 
@@ -43,7 +44,7 @@ class WaitDisplay:
 
     def __call__(self, statuses: Sequence[ObjectStatus]) -> None:
         if self._live is not None:
-            self._live.update(_table(statuses), refresh=True)
+            self._live.update(_table(statuses, self.done), refresh=True)
             return
         for item in statuses:
             line = f"{item.label}: {item.state}: {item.message}"
@@ -55,9 +56,9 @@ class WaitDisplay:
                                    soft_wrap=True)
 
 
-def _table(statuses: Sequence[ObjectStatus]) -> Table:
+def _table(statuses: Sequence[ObjectStatus], done: str) -> Table:
     ready = sum(item.state is State.CURRENT for item in statuses)
-    table = Table(title=f"waiting: {ready}/{len(statuses)} ready", title_justify="left",
+    table = Table(title=f"waiting: {ready}/{len(statuses)} {done}", title_justify="left",
                   expand=False)
     for column in ("object", "state", "status", "reason"):
         table.add_column(column, overflow="fold")

@@ -3,7 +3,8 @@ the e2e tests run against a real API server).
 
 It keeps what a server keeps that the logic reads: objects with uid and resourceVersion
 (moved only when the stored object changes), dry runs that store nothing, Secrets with
-labels, 409 on a stale resourceVersion or a second create, and the requests it received.
+labels, 409 on a stale resourceVersion or a second create, finalizers (a delete only marks
+such an object; it goes when its last finalizer is removed), and the requests it received.
 """
 
 from __future__ import annotations
@@ -116,8 +117,13 @@ class FakeCluster:
 
     def delete(self, ref: ObjectRef, *, dry_run: bool = False) -> None:
         self._check(ref, "delete", dry_run)
-        if not dry_run:
-            self.objects.pop(_key(ref), None)
+        current = self.objects.get(_key(ref))
+        if dry_run or current is None:
+            return
+        if current["metadata"].get("finalizers"):
+            current["metadata"].setdefault("deletionTimestamp", "2026-01-01T00:05:00Z")
+        else:
+            del self.objects[_key(ref)]
 
     def list_secrets(self, namespace: str, *, labels: dict[str, str]) -> list[dict[str, Any]]:
         self.requests.append(("list", "Secret"))
@@ -198,7 +204,12 @@ class FakeCluster:
                dry_run: bool) -> dict[str, Any]:
         if current is None or merged != current:
             merged["metadata"]["resourceVersion"] = str(next(self._versions))
-        if not dry_run:
+        if dry_run:
+            return merged
+        metadata = merged["metadata"]
+        if metadata.get("deletionTimestamp") and not metadata.get("finalizers"):
+            self.objects.pop(_key(ref), None)  # its last finalizer went: the server removes it
+        else:
             self.objects[_key(ref)] = copy.deepcopy(merged)
         return merged
 

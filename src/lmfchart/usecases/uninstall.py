@@ -1,9 +1,13 @@
-"""`uninstall`: delete exactly the objects of the release's latest revision, then its records."""
+"""`uninstall`: delete exactly the objects of the release's latest revision, then its records.
+
+With a deletion waiter (`--wait`), the records go only once every deleted object is gone, so
+an uninstall that ran out of time can run again (and find the release) when they are."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from lmfchart.base.errors import NotReadyError
 from lmfchart.release.record import secret_name
 from lmfchart.usecases.changes import (
     ClusterApplyError,
@@ -12,6 +16,7 @@ from lmfchart.usecases.changes import (
     remove_object,
 )
 from lmfchart.usecases.cluster import Cluster
+from lmfchart.usecases.deletion import DeletionResult, DeletionWaiter
 from lmfchart.usecases.releases import delete_records, read_history, require_history
 
 
@@ -23,10 +28,11 @@ class UninstallResult:
     changes: tuple[ObjectChange, ...]
     records: tuple[str, ...]  # record Secrets deleted (or that would be, with dry_run)
     dry_run: bool
+    waited: DeletionResult | None = None
 
 
 def uninstall(*, cluster: Cluster, release_name: str, namespace: str,
-              dry_run: bool = False) -> UninstallResult:
+              dry_run: bool = False, wait: DeletionWaiter | None = None) -> UninstallResult:
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     latest = require_history(history, release_name=release_name, namespace=namespace)
     changes = []
@@ -40,9 +46,17 @@ def uninstall(*, cluster: Cluster, release_name: str, namespace: str,
         raise ClusterApplyError(
             release_name, "uninstall stopped; the records are kept, so it can run again",
             failed)
+    waited = None
+    if wait is not None and not dry_run:
+        waited = wait([c.ref for c in changes if c.action == "deleted"])
+        if not waited.gone:
+            raise NotReadyError(
+                f"uninstall of release {release_name} in namespace {namespace}: "
+                f"{waited.explanation()}\nthe records are kept: run the uninstall again "
+                "once these are gone")
     records = (
         [secret_name(s.record.name, s.record.version) for s in history]
         if dry_run else delete_records(cluster=cluster, history=history)
     )
     return UninstallResult(release_name, namespace, latest.version, tuple(changes),
-                           tuple(records), dry_run)
+                           tuple(records), dry_run, waited)
