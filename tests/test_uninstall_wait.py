@@ -106,9 +106,22 @@ def test_timeout_names_what_holds_each_object_and_keeps_the_records() -> None:
     assert clock.slept == [2.0, 2.0, 1.0]
     assert _records(cluster) == [1]
 
-    _release(cluster, DEPLOYMENT)
+    # Still held: the re-run deletes it again and waits for it alone.
+    clock.schedule.append((clock.now - 1000.0 + 1, lambda: _release(cluster, DEPLOYMENT)))
     again = _uninstall(cluster, clock, 5)
     assert again.waited is not None and again.waited.gone
+    assert [item.label for item in again.waited.objects] == ["Deployment/lmf-llama-factory"]
+    assert cluster.objects == {} and cluster.secrets == {}
+
+
+def test_a_rerun_with_nothing_left_to_delete_does_not_wait() -> None:
+    cluster, clock = _installed(), FakeClock()
+    _hold(cluster, DEPLOYMENT)
+    with pytest.raises(NotReadyError):
+        _uninstall(cluster, clock, 5)
+    _release(cluster, DEPLOYMENT)
+    again = _uninstall(cluster, clock, 5)
+    assert again.waited is None and again.changes == ()
     assert cluster.objects == {} and cluster.secrets == {}
 
 

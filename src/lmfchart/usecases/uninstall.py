@@ -47,8 +47,9 @@ def uninstall(*, cluster: Cluster, release_name: str, namespace: str,
             release_name, "uninstall stopped; the records are kept, so it can run again",
             failed)
     waited = None
-    if wait is not None and not dry_run:
-        waited = wait([c.ref for c in changes if c.action == "deleted"])
+    deleted = [c.ref for c in changes if c.action == "deleted"]
+    if wait is not None and deleted and not dry_run:
+        waited = wait(deleted)
         if not waited.gone:
             raise NotReadyError(
                 f"uninstall of release {release_name} in namespace {namespace}: "
