@@ -150,6 +150,17 @@ def mark_pods_ready(core: Any, namespace: str, label_selector: str) -> int:
     return len(pods)
 
 
+def write_image_pull_backoff(core: Any, pod: Any, namespace: str, message: str) -> None:
+    """Report POD's container as unable to pull its image, as a kubelet would."""
+    container = pod.spec.containers[0]
+    core.patch_namespaced_pod_status(pod.metadata.name, namespace, {"status": {
+        "conditions": [{"type": "PodScheduled", "status": "True"}],
+        "containerStatuses": [{
+            "name": container.name, "image": container.image, "imageID": "", "ready": False,
+            "restartCount": 0,
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": message}}}]}})
+
+
 def rollout_complete(deployment: Any) -> bool:
     """kubectl's rule: observed, every replica updated and available."""
     spec, status = deployment.spec, deployment.status
