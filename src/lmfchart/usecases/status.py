@@ -16,9 +16,7 @@ from lmfchart.usecases.releases import read_history, require_history
 from lmfchart.usecases.wait import ObjectStatus, judge
 
 _URL = re.compile(r"https?://[^\s]+")
-
-
-MISSING = "Missing"
+MISSING = "Missing"  # the state of an object the record names but the server does not have
 
 
 @dataclass(frozen=True)
