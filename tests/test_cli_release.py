@@ -10,6 +10,7 @@ from typer.testing import CliRunner
 
 from lmfchart import cli
 from lmfchart.base.errors import ClusterError
+from lmfchart.usecases.cluster import ObjectRef
 from tests.conftest import example_values
 from tests.support.fakecluster import FakeCluster
 
@@ -118,10 +119,17 @@ def test_status_history_uninstall(cluster: FakeCluster) -> None:
     shown = run("status", "-n", "llm")
     assert shown.exit_code == 0, shown.output
     for line in ("NAME: lmf", "REVISION: 2", "STATUS: deployed",
-                 "URL: http://lmf.172.18.0.2.nip.io/", "  Deployment/lmf-llama-factory: exists"):
+                 "URL: http://lmf.172.18.0.2.nip.io/",
+                 "  Deployment/lmf-llama-factory: InProgress: 0/1 replicas updated",
+                 "  Service/lmf-llama-factory: Current: ready"):
         assert line in shown.stdout
     as_json = json.loads(run("status", "-n", "llm", "-o", "json").stdout)
     assert (as_json["revision"], as_json["status"]) == (2, "deployed")
+    assert [(o["kind"], o["state"], o["message"]) for o in as_json["objects"]][:2] == [
+        ("Service", "Current", "ready"), ("Deployment", "InProgress", "0/1 replicas updated")]
+    cluster.delete(ObjectRef("v1", "Service", "llm", "lmf-llama-factory"))
+    assert "  Service/lmf-llama-factory: Missing: not found in the cluster" in run(
+        "status", "-n", "llm").stdout
     listed = json.loads(run("history", "-n", "llm", "--output", "json").stdout)
     assert [(r["revision"], r["status"], r["app_version"]) for r in listed] == [
         (1, "superseded", "v0.6.1"), (2, "deployed", "2")]

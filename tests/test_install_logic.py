@@ -255,7 +255,8 @@ def test_status_and_history_read_the_records() -> None:
     report = status(cluster=cluster, release_name="lmf", namespace=NS)
     assert report.as_dict()["objects"][2] == {
         "apiVersion": "networking.k8s.io/v1", "kind": "Ingress", "name": "lmf-llama-factory",
-        "exists": False}
+        "exists": False, "state": "Missing", "message": "not found in the cluster",
+        "reasons": []}
     revisions = history(cluster=cluster, release_name="lmf", namespace=NS)
     assert [(r.revision, r.status, r.description) for r in revisions] == [
         (1, "superseded", "Install complete"), (2, "deployed", "Upgrade complete")]
@@ -283,3 +284,45 @@ def test_client_side_fields_of_helm_move_to_its_apply_entry() -> None:
     assert entries[1]["fieldsV1"] == {"f:spec": {"f:ports": {}, "f:type": {}}}
     assert client_side_takeover({"apiVersion": "v1", "metadata": {"managedFields": entries}}) \
         is None
+
+
+def _pulling_pod(deployment: dict[str, Any]) -> dict[str, Any]:
+    waiting = {"reason": "ImagePullBackOff", "message": 'Back-off pulling image "x/y:2"'}
+    return {"apiVersion": "v1", "kind": "Pod",
+            "metadata": {"name": "lmf-pod", "namespace": NS,
+                         "labels": deployment["spec"]["selector"]["matchLabels"]},
+            "status": {"phase": "Pending", "containerStatuses": [
+                {"name": "webui", "ready": False, "state": {"waiting": waiting}}]}}
+
+
+def test_status_shows_readiness_and_reasons_reading_pods_only_for_objects_not_ready() -> None:
+    cluster = FakeCluster((NS,))
+    run(cluster)
+    deployment = cluster.get(DEPLOYMENT)
+    assert deployment is not None
+    cluster.put(_pulling_pod(deployment))
+    cluster.requests.clear()
+
+    report = status(cluster=cluster, release_name="lmf", namespace=NS)
+
+    assert [(o.ref.kind, o.state, o.message) for o in report.objects] == [
+        ("Service", "Current", "ready"),
+        ("Deployment", "InProgress", "0/1 replicas updated"),
+        ("Ingress", "Current", "exists")]
+    assert report.objects[1].reasons == (
+        'pod lmf-pod container webui: ImagePullBackOff: Back-off pulling image "x/y:2"',)
+    assert report.as_dict()["objects"][1]["reasons"] == list(report.objects[1].reasons)
+    objects = [r for r in cluster.requests if r[0] != "list" or r[1] != "Secret"]
+    assert objects == [("get", "Service/lmf-llama-factory"),
+                       ("get", "Deployment/lmf-llama-factory"),
+                       ("get", "Ingress/lmf-llama-factory"),
+                       ("list", "Event"), ("list", "Pod")]
+
+    key = next(k for k in cluster.objects if k[1] == "Deployment")
+    cluster.objects[key]["status"] = {"replicas": 1, "updatedReplicas": 1,
+                                      "readyReplicas": 1, "availableReplicas": 1}
+    cluster.requests.clear()
+    report = status(cluster=cluster, release_name="lmf", namespace=NS)
+    assert [(o.state, o.message, o.reasons) for o in report.objects][1] == (
+        "Current", "1/1 replicas available", ())
+    assert [r for r in cluster.requests if r[0] == "list" and r[1] != "Secret"] == []

@@ -374,10 +374,13 @@ def _print_status(console: Console, report: StatusReport, *, as_json: bool) -> N
                          ("URL", report.url or "-")):
         console.print(f"{label}: {value}", markup=False)
     console.print("OBJECTS:", markup=False)
+    styles = {"Current": "green", "InProgress": "yellow"}
     for state in report.objects:
-        console.print(f"  {state.ref.kind}/{state.ref.name}: "
-                      f"{'exists' if state.exists else 'missing'}",
-                      style=None if state.exists else "bold red", markup=False)
+        console.print(f"  {state.ref.kind}/{state.ref.name}: {state.state}: {state.message}",
+                      style=styles.get(state.state, "bold red"), markup=False,
+                      highlight=False, soft_wrap=True)
+        for reason in state.reasons:
+            console.print(f"    - {reason}", markup=False, highlight=False, soft_wrap=True)
 
 
 def _print_history(console: Console, revisions: list[Revision], *, as_json: bool) -> None:

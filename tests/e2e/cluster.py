@@ -14,6 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
+import yaml
+
 REPO = Path(__file__).resolve().parents[2]
 TESTENV = REPO / "scripts" / "testenv"
 # `scripts/testenv` exits with this when Go or the cryptography package is missing.
@@ -150,6 +152,17 @@ def mark_pods_ready(core: Any, namespace: str, label_selector: str) -> int:
     return len(pods)
 
 
+def write_image_pull_backoff(core: Any, pod: Any, namespace: str, message: str) -> None:
+    """Report POD's container as unable to pull its image, as a kubelet would."""
+    container = pod.spec.containers[0]
+    core.patch_namespaced_pod_status(pod.metadata.name, namespace, {"status": {
+        "conditions": [{"type": "PodScheduled", "status": "True"}],
+        "containerStatuses": [{
+            "name": container.name, "image": container.image, "imageID": "", "ready": False,
+            "restartCount": 0,
+            "state": {"waiting": {"reason": "ImagePullBackOff", "message": message}}}]}})
+
+
 def rollout_complete(deployment: Any) -> bool:
     """kubectl's rule: observed, every replica updated and available."""
     spec, status = deployment.spec, deployment.status
@@ -186,3 +199,29 @@ def make_deployment_ready(core: Any, apps: Any, name: str, namespace: str,
 
     return wait_for(f"deployment {namespace}/{name} to roll out", rolled_out, timeout,
                     interval=0.5)
+
+
+def service_account_kubeconfig(cluster: Cluster, namespace: str, path: Path) -> Path:
+    """A kubeconfig at PATH for the new ServiceAccount `deployer` of NAMESPACE, with a token
+    from the TokenRequest API; it may do nothing until `grant` gives it a Role."""
+    cluster.kubectl("create", "serviceaccount", "deployer", "-n", namespace)
+    token = cluster.kubectl("create", "token", "deployer", "-n", namespace).stdout.strip()
+    config = yaml.safe_load(cluster.kubeconfig.read_text())
+    config["users"][0]["user"] = {"token": token}
+    path.write_text(yaml.safe_dump(config))
+    return path
+
+
+def grant(cluster: Cluster, namespace: str, rules: list[dict[str, Any]]) -> None:
+    """(Re)bind `deployer` of NAMESPACE to a Role with exactly RULES."""
+    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": "deployer", "namespace": namespace}, "rules": rules}
+    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
+               "metadata": {"name": "deployer", "namespace": namespace},
+               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
+                           "name": "deployer"},
+               "subjects": [{"kind": "ServiceAccount", "name": "deployer",
+                             "namespace": namespace}]}
+    cluster.kubectl("apply", "-f", "-",
+                    stdin=json.dumps({"apiVersion": "v1", "kind": "List",
+                                      "items": [role, binding]}))

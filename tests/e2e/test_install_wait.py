@@ -18,7 +18,7 @@ import pytest
 
 from tests.conftest import REPO, example_values
 
-from .cluster import Cluster, make_deployment_ready, wait_for
+from .cluster import Cluster, make_deployment_ready, wait_for, write_image_pull_backoff
 from .commands import helm_history, records
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
@@ -86,12 +86,7 @@ def test_install_that_does_not_become_ready_says_why_and_records_failed(
     try:
         pod = _the_pod(core, namespace)
         # What a kubelet writes and records when the image cannot be pulled.
-        core.patch_namespaced_pod_status(pod.metadata.name, namespace, {"status": {
-            "conditions": [{"type": "PodScheduled", "status": "True"}],
-            "containerStatuses": [{
-                "name": "llama-factory", "image": "kubeagi/llama-factory:v0.6.1",
-                "imageID": "", "ready": False, "restartCount": 0,
-                "state": {"waiting": {"reason": "ImagePullBackOff", "message": IMAGE_ERROR}}}]}})
+        write_image_pull_backoff(core, pod, namespace, IMAGE_ERROR)
         now = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
         core.create_namespaced_event(namespace, {
             "metadata": {"name": f"{pod.metadata.name}.pull"},

@@ -33,7 +33,7 @@ from lmfchart.usecases.lock import ReleaseBusyError, holding
 from lmfchart.usecases.recovery import RECOVERED
 from tests.conftest import example_values
 
-from .cluster import Cluster, wait_for
+from .cluster import Cluster, grant, service_account_kubeconfig, wait_for
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -323,13 +323,8 @@ def test_a_credential_without_lease_rights_stops_before_anything_is_applied(
                              "resources": ["*"], "verbs": ["*"]}
     leases = {"apiGroups": ["coordination.k8s.io"], "resources": ["leases"],
               "verbs": ["get", "create", "update", "delete"]}
-    cluster.kubectl("create", "serviceaccount", "deployer", "-n", namespace)
+    deployer = service_account_kubeconfig(cluster, namespace, tmp_path / "deployer.yaml")
     grant(cluster, namespace, [everything_but_leases])
-    token = cluster.kubectl("create", "token", "deployer", "-n", namespace).stdout.strip()
-    config = yaml.safe_load(cluster.kubeconfig.read_text())
-    config["users"][0]["user"] = {"token": token}
-    deployer = tmp_path / "deployer.yaml"
-    deployer.write_text(yaml.safe_dump(config))
     monkeypatch.setenv("LMFCHART_CACHE", str(tmp_path / "cache"))
 
     def install_as_deployer() -> Any:
@@ -355,17 +350,3 @@ def test_a_credential_without_lease_rights_stops_before_anything_is_applied(
     assert done.exit_code == 0, done.output
     assert records(cluster, namespace) == {1: ("deployed", "Install complete")}
     assert not lease_exists(cluster, namespace)
-
-
-def grant(cluster: Cluster, namespace: str, rules: list[dict[str, Any]]) -> None:
-    role = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
-            "metadata": {"name": "deployer", "namespace": namespace}, "rules": rules}
-    binding = {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "RoleBinding",
-               "metadata": {"name": "deployer", "namespace": namespace},
-               "roleRef": {"apiGroup": "rbac.authorization.k8s.io", "kind": "Role",
-                           "name": "deployer"},
-               "subjects": [{"kind": "ServiceAccount", "name": "deployer",
-                             "namespace": namespace}]}
-    cluster.kubectl("apply", "-f", "-",
-                    stdin=json.dumps({"apiVersion": "v1", "kind": "List",
-                                      "items": [role, binding]}))

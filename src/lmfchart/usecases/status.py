@@ -1,4 +1,8 @@
-"""`status` and `history`: what the release's records say, and whether its objects exist."""
+"""`status` and `history`: what the release's records say, and how ready its objects are.
+
+Readiness and reasons are the ones `install --wait` shows: one GET per object, then the
+Warning events and pods only for objects that are not ready.
+"""
 
 from __future__ import annotations
 
@@ -9,14 +13,30 @@ from typing import Any
 from lmfchart.usecases.changes import manifest_refs
 from lmfchart.usecases.cluster import Cluster, ObjectRef
 from lmfchart.usecases.releases import read_history, require_history
+from lmfchart.usecases.wait import ObjectStatus, judge
 
 _URL = re.compile(r"https?://[^\s]+")
+MISSING = "Missing"  # the state of an object the record names but the server does not have
 
 
 @dataclass(frozen=True)
 class ObjectState:
+    """One object of the release: its kstatus state (or MISSING), what that means, and
+    why it is not ready."""
+
     ref: ObjectRef
-    exists: bool
+    state: str
+    message: str
+    reasons: tuple[str, ...] = ()
+
+    @property
+    def exists(self) -> bool:
+        return self.state != MISSING
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"apiVersion": self.ref.api_version, "kind": self.ref.kind,
+                "name": self.ref.name, "exists": self.exists, "state": self.state,
+                "message": self.message, "reasons": list(self.reasons)}
 
 
 @dataclass(frozen=True)
@@ -37,8 +57,7 @@ class StatusReport:
             "revision": self.revision, "status": self.status,
             "last_deployed": self.last_deployed, "description": self.description,
             "url": self.url,
-            "objects": [{"apiVersion": o.ref.api_version, "kind": o.ref.kind,
-                         "name": o.ref.name, "exists": o.exists} for o in self.objects],
+            "objects": [o.as_dict() for o in self.objects],
             "notes": self.notes,
         }
 
@@ -59,13 +78,24 @@ class Revision:
 def status(*, cluster: Cluster, release_name: str, namespace: str) -> StatusReport:
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     latest = require_history(history, release_name=release_name, namespace=namespace)
-    objects = [ObjectState(ref, cluster.get(ref) is not None)
-               for ref in manifest_refs(latest.manifest, namespace)]
+    objects = _object_states(cluster, manifest_refs(latest.manifest, namespace))
     url = _URL.search(latest.notes)
     return StatusReport(
         release_name, namespace, latest.version, latest.status, latest.last_deployed,
         latest.description, tuple(objects), url.group(0) if url else None, latest.notes,
     )
+
+
+def _object_states(cluster: Cluster, refs: list[ObjectRef]) -> list[ObjectState]:
+    live = [(ref, cluster.get(ref)) for ref in refs]
+    judged = iter(judge(cluster=cluster, with_logs=False,
+                        live=[(ref, obj) for ref, obj in live if obj is not None]))
+    return [ObjectState(ref, MISSING, "not found in the cluster") if obj is None
+            else _state_of(next(judged)) for ref, obj in live]
+
+
+def _state_of(judged: ObjectStatus) -> ObjectState:
+    return ObjectState(judged.ref, str(judged.state), judged.message, judged.reasons)
 
 
 def history(*, cluster: Cluster, release_name: str, namespace: str) -> list[Revision]:

@@ -7,7 +7,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Protocol
+from typing import Any, Protocol
 
 from lmfchart.inputs.durations import format_duration as duration
 from lmfchart.usecases.cluster import Cluster, ObjectRef
@@ -126,7 +126,14 @@ def wait_for_ready(*, cluster: Cluster, refs: Sequence[ObjectRef], timeout_s: fl
 
 def _poll(cluster: Cluster, refs: Sequence[ObjectRef], *,
           with_logs: bool) -> list[ObjectStatus]:
-    live = [(ref, cluster.get(ref)) for ref in refs]
+    return judge(cluster=cluster, live=[(ref, cluster.get(ref)) for ref in refs],
+                 with_logs=with_logs)
+
+
+def judge(*, cluster: Cluster, live: Sequence[tuple[ObjectRef, dict[str, Any] | None]],
+          with_logs: bool) -> list[ObjectStatus]:
+    """Each object's state from LIVE (as read), and for those not ready, why: the
+    namespace's Warning events are read once, and pods (and logs) only for those."""
     judged = [(ref, obj, readiness(obj)) for ref, obj in live]
     clues: dict[str, Clues] = {}
     statuses = []
