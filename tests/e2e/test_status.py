@@ -57,7 +57,13 @@ def test_status_shows_each_objects_readiness_and_why_not_ready(
     assert f"  Service/{NAME}: Current: ready" in shown.stdout
 
     make_deployment_ready(core, apps, NAME, namespace)
-    ready = _deployment_state(cluster, namespace)
+
+    def ready_shown() -> dict[str, Any] | None:
+        # The controllers may still be writing the rollout's last counts.
+        state = _deployment_state(cluster, namespace)
+        return state if state["state"] == "Current" else None
+
+    ready = wait_for("status to show the Deployment ready", ready_shown)
     assert (ready["state"], ready["message"], ready["reasons"]) == (
         "Current", "1/1 replicas available", [])
     shown = lmfchart(cluster, "status", "-n", namespace)
