@@ -158,12 +158,12 @@ def test_diff_exits_0_without_changes_and_2_with_them(cluster: FakeCluster) -> N
     assert "changes: release lmf in namespace llm: 1 would prune" in changed.stdout
 
 
-def test_diff_exits_5_when_the_server_refuses_and_1_for_invalid_values(
+def test_diff_exits_1_when_the_server_refuses_or_the_values_are_invalid(
     cluster: FakeCluster,
 ) -> None:
     cluster.refuse["Deployment/lmf-llama-factory"] = "spec.template: Invalid value"
     refused = run("diff", "-n", "llm", "-f", SEED)
-    assert refused.exit_code == 5, refused.output
+    assert refused.exit_code == 1, refused.output
     assert ("Deployment/lmf-llama-factory: refused (spec.template: Invalid value)"
             in refused.stdout)
     invalid = run("diff", "-n", "llm", "--set", "gpu.count=-1")

@@ -89,12 +89,12 @@ def test_4_for_an_unexpected_exception(tmp_path: Path) -> None:
     assert "ZeroDivisionError" in done.stderr and done.stdout == ""
 
 
-def test_6_for_a_usage_error_of_diff(tmp_path: Path) -> None:
-    # diff exits 2 for "changes found": its usage errors must not read as that.
+def test_diff_exits_1_for_every_error(tmp_path: Path) -> None:
+    # diff exits 2 for "changes found" (as helm diff --detailed-exitcode): no error reads so.
     for args, says in ((["diff", "--no-such-flag"], "No such option"),
                        (["diff", "--kubeconfig", str(tmp_path / "none")], "none")):
         result = runner.invoke(app, args)
-        assert result.exit_code == 6, (args, result.output)
+        assert result.exit_code == 1, (args, result.output)
         assert says in result.output and result.stdout == "", args
     assert runner.invoke(app, ["template", "--no-such-flag"]).exit_code == 2
 
@@ -102,7 +102,7 @@ def test_6_for_a_usage_error_of_diff(tmp_path: Path) -> None:
 def test_readme_lists_every_exit_code() -> None:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     rows = re.findall(r"^\| `(\d)` \|", readme, re.MULTILINE)
-    assert rows == ["0", "1", "2", "3", "4", "5", "6"]
+    assert rows == ["0", "1", "2", "3", "4", "5"]
 
 
 def test_version_flag_and_command_print_the_package_version() -> None:

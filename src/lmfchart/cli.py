@@ -14,11 +14,10 @@ import typer.core
 
 from lmfchart import __version__
 from lmfchart.base.errors import (
-    EXIT_DIFF_USAGE,
+    EXIT_DIFF_TROUBLE,
     EXIT_INTERNAL,
     EXIT_USAGE,
     LmfchartError,
-    UsageError,
 )
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
@@ -37,9 +36,10 @@ if TYPE_CHECKING:
 app = typer.Typer(
     name="lmfchart",
     help="Validate values for LLaMA-Factory's web UI on Kubernetes, render them into a Helm "
-    "chart, and print the manifests it makes.\n\nExit codes: 0 done, 1 invalid values, "
+    "chart, print the manifests it makes, and install, diff, roll back or uninstall it as a "
+    "Helm release through the Kubernetes API.\n\nExit codes: 0 done, 1 invalid values, "
     "2 usage error, 3 the chart could not be written, 4 a bug in lmfchart, 5 the cluster "
-    "refused or the release cannot be changed; diff: 0 no changes, 2 changes, 6 usage "
+    "refused or the release cannot be changed; diff: 0 no changes, 2 changes, 1 any "
     "error.",
     no_args_is_help=True,
     add_completion=False,
@@ -557,10 +557,10 @@ def _line_style(line: str) -> str | None:
 
 
 def _print_diff(console: Console, report: DiffReport) -> int:
-    """Print each object's diff; the exit code (0 no changes, 2 changes, 5 refused)."""
+    """Print each object's diff; the exit code (0 no changes, 2 changes, 1 refused)."""
     from collections import Counter
 
-    from lmfchart.base.errors import EXIT_CLUSTER, EXIT_DIFFERENT
+    from lmfchart.base.errors import EXIT_DIFFERENT
 
     if report.unchecked:
         console.print(report.unchecked, style="magenta", markup=False)
@@ -577,7 +577,7 @@ def _print_diff(console: Console, report: DiffReport) -> int:
     if report.refused:
         console.print(f"{where}: the server refused some objects; install would fail",
                       markup=False)
-        return EXIT_CLUSTER
+        return EXIT_DIFF_TROUBLE
     if any(shown.conflicts for shown in report.objects):
         console.print("install would be refused for the conflicts above: fields another "
                       "field manager set with a different value", markup=False)
@@ -592,14 +592,14 @@ def _print_diff(console: Console, report: DiffReport) -> int:
 
 class _DiffCommand(typer.core.TyperCommand):
     """`diff` exits 2 for "changes found", like `helm diff --detailed-exitcode`, so its usage
-    errors take EXIT_DIFF_USAGE instead of 2."""
+    errors take EXIT_DIFF_TROUBLE (1) instead of 2."""
 
     def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
         try:
             return super().parse_args(ctx, args)
         except typer.TyperException as e:
             if getattr(e, "exit_code", None) == EXIT_USAGE:
-                e.exit_code = EXIT_DIFF_USAGE
+                e.exit_code = EXIT_DIFF_TROUBLE
             raise
 
 
@@ -619,8 +619,8 @@ def diff(
 ) -> None:
     """Show what install would change, as unified diffs from a server-side dry run.
 
-    Exit codes: 0 no changes, 2 changes, 5 the server refused an object; 6 a usage error
-    (other errors as in the README's table).
+    Exit codes, as helm diff --detailed-exitcode: 0 no changes, 2 changes, 1 any error
+    (the server refused an object, invalid values, a usage error).
     """
     from lmfchart.usecases.diff import diff as diff_release
 
@@ -631,10 +631,8 @@ def diff(
             values=_options(values, set_, set_string, set_jsons=set_json,
                             set_files=set_file, set_literals=set_literal),
         )
-    except UsageError as e:
-        raise _fail(e, exit_code=EXIT_DIFF_USAGE) from e
     except LmfchartError as e:
-        raise _fail(e) from e
+        raise _fail(e, exit_code=EXIT_DIFF_TROUBLE) from e
     _print_notes(report.notes)
     raise typer.Exit(_print_diff(_console(), report))
 

@@ -46,10 +46,10 @@ EXIT_USAGE = 2
 EXIT_OUTPUT = 3
 EXIT_INTERNAL = 4
 EXIT_CLUSTER = 5
-# `diff` alone: 2 says "changes found" (as `helm diff --detailed-exitcode`), so its usage
-# errors take 6 instead of EXIT_USAGE.
+# `diff` alone, as `helm diff --detailed-exitcode`: 0 no changes, 2 changes, and 1 for
+# every error (its message still says which kind).
 EXIT_DIFFERENT = 2
-EXIT_DIFF_USAGE = 6
+EXIT_DIFF_TROUBLE = 1
 
 
 class LmfchartError(Exception):
