@@ -45,9 +45,11 @@ def test_status_shows_each_objects_readiness_and_why_not_ready(
                f"{IMAGE_ERROR}")
 
     def pull_error_shown() -> dict[str, Any] | None:
-        # The Deployment controller writes its replica counts shortly after the install.
+        # The Deployment controller writes its replica counts shortly after the install:
+        # wait for the settled ones (the pod exists, is updated, and is not available).
         state = _deployment_state(cluster, namespace)
-        return state if state["reasons"] and state["message"].startswith("0/1") else None
+        settled = state["message"] == "0/1 replicas available"
+        return state if state["reasons"] and settled else None
 
     not_ready = wait_for("status to name the pull error", pull_error_shown)
     assert (not_ready["state"], not_ready["reasons"]) == ("InProgress", [pulling])
