@@ -89,6 +89,9 @@ def test_waits_until_the_rollout_completes(kube: KubeCluster, core: Any, apps: A
     waiting = threading.Thread(target=lambda: results.append(_wait(kube, refs, 90, seen)))
     waiting.start()
     try:
+        # Let the wait see the rollout in progress first (a busy machine may start the
+        # thread late), then play the kubelet.
+        wait_for("the first poll", lambda: seen or None)
         make_deployment_ready(core, apps, "web", namespace)
     finally:
         waiting.join(120)
