@@ -53,7 +53,7 @@ def _uninstall(cluster: FakeCluster, clock: FakeClock, timeout_s: float,
 def _gets_after_deletes(cluster: FakeCluster) -> list[str]:
     """The objects read after the last object delete (the wait's polls)."""
     last = max(i for i, (verb, what) in enumerate(cluster.requests)
-               if verb == "delete" and not what.startswith("Secret/"))
+               if verb == "delete" and not what.startswith(("Secret/", "Lease/")))
     return [what for verb, what in cluster.requests[last + 1:] if verb == "get"]
 
 

@@ -23,7 +23,6 @@ from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 
 if TYPE_CHECKING:
-    from contextlib import AbstractContextManager
 
     from rich.console import Console
 
@@ -263,18 +262,6 @@ def _connect(kubeconfig: str | None, context: str | None) -> Cluster:
     return connect(kubeconfig=kubeconfig, context=context)
 
 
-def _exclusive(cluster: Cluster, release_name: str, namespace: str, *,
-               dry_run: bool) -> AbstractContextManager[object]:
-    """The release's Lease around an operation that writes; a dry run writes nothing."""
-    from contextlib import nullcontext
-
-    from lmfchart.usecases.lock import holding
-
-    if dry_run:
-        return nullcontext()
-    return holding(cluster=cluster, release_name=release_name, namespace=namespace)
-
-
 def _console() -> Console:
     from rich.console import Console
 
@@ -491,13 +478,12 @@ def uninstall(
     try:
         timeout_s = parse_duration(timeout)
         cluster = _connect(kubeconfig, kube_context)
-        with _exclusive(cluster, release_name, namespace, dry_run=dry_run):
-            result = uninstall_release(
-                cluster=cluster, release_name=release_name, namespace=namespace,
-                dry_run=dry_run,
-                wait=_watched(console, cluster, timeout_s, poll=wait_until_gone,
-                              goal="deleted objects to be gone", done="gone",
-                              ok=lambda result: result.gone) if wait else None)
+        result = uninstall_release(
+            cluster=cluster, release_name=release_name, namespace=namespace,
+            dry_run=dry_run,
+            wait=_watched(console, cluster, timeout_s, poll=wait_until_gone,
+                          goal="deleted objects to be gone", done="gone",
+                          ok=lambda result: result.gone) if wait else None)
     except LmfchartError as e:
         raise _fail(e) from e
     _print_uninstall(console, result)
@@ -654,12 +640,11 @@ def rollback(
     console = _console()
     try:
         cluster = _connect(kubeconfig, kube_context)
-        with _exclusive(cluster, release_name, namespace, dry_run=False):
-            result = rollback_release(
-                cluster=cluster, release_name=release_name,
-                namespace=namespace, revision=revision or None,
-                progress=lambda line: console.print(f"  {line}", markup=False),
-            )
+        result = rollback_release(
+            cluster=cluster, release_name=release_name,
+            namespace=namespace, revision=revision or None,
+            progress=lambda line: console.print(f"  {line}", markup=False),
+        )
     except LmfchartError as e:
         raise _fail(e) from e
     console.print(f"release {result.release_name} in namespace {result.namespace} rolled "

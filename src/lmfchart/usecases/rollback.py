@@ -11,6 +11,7 @@ from lmfchart.release.record import ReleaseRecord, rfc3339
 from lmfchart.usecases.applying import Progress, deploy_revision
 from lmfchart.usecases.changes import ObjectChange
 from lmfchart.usecases.cluster import Cluster
+from lmfchart.usecases.lock import holding
 from lmfchart.usecases.ownership import owned
 from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending, require_history
 
@@ -26,7 +27,14 @@ class RollbackResult:
 
 def rollback(*, cluster: Cluster, release_name: str, namespace: str,
              revision: int | None = None, progress: Progress | None = None) -> RollbackResult:
-    """Roll back to REVISION (default: the one before the latest)."""
+    """Roll back to REVISION (default: the one before the latest), holding the Lease."""
+    with holding(cluster=cluster, release_name=release_name, namespace=namespace):
+        return _rollback(cluster=cluster, release_name=release_name, namespace=namespace,
+                         revision=revision, progress=progress)
+
+
+def _rollback(*, cluster: Cluster, release_name: str, namespace: str,
+              revision: int | None, progress: Progress | None) -> RollbackResult:
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     current = require_history(history, release_name=release_name, namespace=namespace)
     refuse_pending(history)

@@ -5,6 +5,7 @@ an uninstall that ran out of time can run again (and find the release) when they
 
 from __future__ import annotations
 
+from contextlib import nullcontext
 from dataclasses import dataclass
 
 from lmfchart.base.errors import NotReadyError
@@ -17,6 +18,7 @@ from lmfchart.usecases.changes import (
 )
 from lmfchart.usecases.cluster import Cluster
 from lmfchart.usecases.deletion import DeletionResult, DeletionWaiter
+from lmfchart.usecases.lock import holding
 from lmfchart.usecases.releases import delete_records, read_history, require_history
 
 
@@ -33,6 +35,17 @@ class UninstallResult:
 
 def uninstall(*, cluster: Cluster, release_name: str, namespace: str,
               dry_run: bool = False, wait: DeletionWaiter | None = None) -> UninstallResult:
+    """Delete the release's objects, then its records, holding its Lease (not for a dry
+    run, which writes nothing)."""
+    exclusive = nullcontext() if dry_run else holding(
+        cluster=cluster, release_name=release_name, namespace=namespace)
+    with exclusive:
+        return _uninstall(cluster=cluster, release_name=release_name, namespace=namespace,
+                          dry_run=dry_run, wait=wait)
+
+
+def _uninstall(*, cluster: Cluster, release_name: str, namespace: str,
+               dry_run: bool, wait: DeletionWaiter | None) -> UninstallResult:
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     latest = require_history(history, release_name=release_name, namespace=namespace)
     changes = []
