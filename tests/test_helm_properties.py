@@ -116,18 +116,6 @@ VALUES = st.fixed_dictionaries(
 )
 
 
-# Rules lmfchart enforces that the generated chart does not (yet): values breaking only these
-# still render under helm. Each rule is known by a fragment of its message. Everything else
-# lmfchart refuses, helm must refuse too (the chart's values.schema.json).
-# Rules lmfchart enforces and the chart cannot (rule name -> text of its message). Empty:
-# every cross-key rule is also a `fail` guard in the chart (templates/manifests/checks.yaml).
-STRICTER_THAN_HELM: dict[str, str] = {}
-
-
-def _stricter_rule(message: str) -> str | None:
-    return next((rule for rule, text in STRICTER_THAN_HELM.items() if text in message), None)
-
-
 class Refusals:
     """Counts what lmfchart accepted and refused, and holds helm to lmfchart's refusals."""
 
@@ -139,21 +127,14 @@ class Refusals:
         self.counts["accepted"] += 1
 
     def helm_must_agree(self, refused: InputError, document: str, helm: Path) -> None:
-        """lmfchart refused `document`: helm, given it with -f, refuses too unless only rules
-        listed in STRICTER_THAN_HELM are broken (then helm renders it, which shows the gap)."""
-        rules = {_stricter_rule(issue.message) for issue in refused.issues}
+        """lmfchart refused `document`: helm, given it with -f, refuses it too (every
+        cross-key rule is also a `fail` guard in the chart, templates/manifests/checks.yaml)."""
         with tempfile.TemporaryDirectory() as scratch:
             overlay = Path(scratch) / "generated.yaml"
             overlay.write_text(document, encoding="utf-8")
             done = helm_run(helm, "template", "lmf", str(self.default_chart), "-f", str(overlay))
-        if None in rules:
-            self.counts["both refuse"] += 1
-            assert done.returncode != 0, f"lmfchart refuses, helm renders:\n{refused.message}"
-        else:
-            names = ", ".join(sorted(r for r in rules if r))
-            self.counts[f"stricter than helm ({names})"] += 1
-            assert done.returncode == 0, (
-                f"helm now refuses {names} too: take it out of STRICTER_THAN_HELM\n{done.stderr}")
+        self.counts["both refuse"] += 1
+        assert done.returncode != 0, f"lmfchart refuses, helm renders:\n{refused.message}"
 
 
 @pytest.fixture(scope="module")

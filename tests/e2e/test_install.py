@@ -15,6 +15,7 @@ import pytest
 from tests.conftest import example_values
 from tests.support.charts import render_chart_dir
 
+from . import commands
 from .cluster import Cluster
 from .commands import get, helm_install_rendered, helm_run, lmfchart, records
 
@@ -35,9 +36,9 @@ def snapshot(cluster: Cluster, namespace: str) -> dict[str, str]:
 
 
 def helm_history(helm: Path, cluster: Cluster, namespace: str) -> list[tuple[int, str]]:
-    done = helm_run(helm, cluster, "history", "lmf", "-n", namespace, "-o", "json")
-    assert done.returncode == 0, done.stderr
-    return [(r["revision"], r["status"]) for r in json.loads(done.stdout)]
+    """(revision, status) of each revision, as `helm history lmf` shows them."""
+    return [(revision, status) for revision, status, _ in
+            commands.helm_history(helm, cluster, namespace)]
 
 
 def test_install_is_idempotent_and_status_reads_it(cluster: Cluster, namespace: str) -> None:

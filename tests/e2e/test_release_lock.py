@@ -34,6 +34,7 @@ from lmfchart.usecases.recovery import RECOVERED
 from tests.conftest import example_values
 
 from .cluster import Cluster, grant, service_account_kubeconfig, wait_for
+from .commands import get, helm_history, lmfchart
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -43,20 +44,8 @@ OBJECTS = ("service/lmf-llama-factory", "deployment/lmf-llama-factory",
            "ingress/lmf-llama-factory")
 
 
-def lmfchart(cluster: Cluster, *args: str) -> Any:
-    result = CliRunner().invoke(app, [*args, "--kubeconfig", str(cluster.kubeconfig)])
-    assert "Traceback" not in result.output, result.output
-    return result
-
-
-def kubectl_json(cluster: Cluster, what: str, namespace: str) -> dict[str, Any]:
-    found: dict[str, Any] = json.loads(
-        cluster.kubectl("get", what, "-n", namespace, "-o", "json").stdout)
-    return found
-
-
 def records(cluster: Cluster, namespace: str) -> dict[int, tuple[str, str]]:
-    secrets = kubectl_json(cluster, "secrets", namespace)["items"]
+    secrets = get(cluster, "secrets", namespace)["items"]
     found = [record_from_secret(s) for s in secrets if s["type"] == "helm.sh/release.v1"]
     return {r.version: (r.status, r.description) for r in found}
 
@@ -65,14 +54,6 @@ def lease_exists(cluster: Cluster, namespace: str) -> bool:
     done = cluster.kubectl("get", LEASE, "-n", namespace, check=False)
     assert done.returncode == 0 or "NotFound" in done.stderr, done.stderr
     return done.returncode == 0
-
-
-def helm_history(helm: Path, cluster: Cluster, namespace: str) -> list[tuple[int, str, str]]:
-    done = subprocess.run([str(helm), "history", "lmf", "-n", namespace, "-o", "json"],
-                          env=cluster.env(), capture_output=True, text=True, timeout=120,
-                          check=False)
-    assert done.returncode == 0, done.stderr
-    return [(r["revision"], r["status"], r["description"]) for r in json.loads(done.stdout)]
 
 
 def test_two_concurrent_installs_one_proceeds_the_other_is_refused_naming_it(
@@ -130,7 +111,7 @@ def test_two_concurrent_installs_one_proceeds_the_other_is_refused_naming_it(
     result: InstallResult = outcomes[winner + " result"]
     assert result.outcome == "installed"
     assert records(cluster, namespace) == {1: ("deployed", "Install complete")}
-    image = kubectl_json(cluster, "deployment/lmf-llama-factory", namespace)[
+    image = get(cluster, "deployment/lmf-llama-factory", namespace)[
         "spec"]["template"]["spec"]["containers"][0]["image"]
     assert not image.endswith(":9")
     assert not lease_exists(cluster, namespace)
@@ -141,7 +122,7 @@ def test_a_stale_pending_install_is_recovered_and_the_rerun_converges(
 ) -> None:
     assert lmfchart(cluster, "install", "-n", namespace, "-f", SEED).exit_code == 0
     # As a process killed after writing its record leaves it: pending-install, no Lease.
-    secret = kubectl_json(cluster, "secret/sh.helm.release.v1.lmf.v1", namespace)
+    secret = get(cluster, "secret/sh.helm.release.v1.lmf.v1", namespace)
     record = record_from_secret(secret)
     record.status = "pending-install"
     record.description = "Initial install underway"
@@ -202,7 +183,7 @@ def test_an_install_killed_while_waiting_blocks_until_its_lease_expires_then_is_
     assert records(cluster, namespace) == {1: ("pending-install", "Initial install underway")}
 
     # A minute later nobody has renewed it: the Lease has expired.
-    spec = kubectl_json(cluster, LEASE, namespace)["spec"]
+    spec = get(cluster, LEASE, namespace)["spec"]
     stale = datetime.fromisoformat(spec["renewTime"].replace("Z", "+00:00")) - timedelta(
         seconds=spec["leaseDurationSeconds"] + 1)
     cluster.kubectl("patch", LEASE, "-n", namespace, "--type=merge", "-p", json.dumps(
@@ -303,7 +284,7 @@ def test_the_api_server_lost_mid_install_then_the_rerun_converges(
     assert records(cluster, namespace) == {1: ("failed", RECOVERED),
                                            2: ("deployed", "Install complete")}
     for obj in OBJECTS:
-        annotations = kubectl_json(cluster, obj, namespace)["metadata"]["annotations"]
+        annotations = get(cluster, obj, namespace)["metadata"]["annotations"]
         assert annotations["meta.helm.sh/release-name"] == "lmf", obj
     assert [r[:2] for r in helm_history(helm4, cluster, namespace)] == [
         (1, "failed"), (2, "deployed")]
@@ -311,7 +292,7 @@ def test_the_api_server_lost_mid_install_then_the_rerun_converges(
 
 
 def _expired(cluster: Cluster, namespace: str) -> bool:
-    spec = kubectl_json(cluster, LEASE, namespace)["spec"]
+    spec = get(cluster, LEASE, namespace)["spec"]
     renewed = datetime.fromisoformat(spec["renewTime"].replace("Z", "+00:00"))
     return datetime.now(UTC) > renewed + timedelta(seconds=spec["leaseDurationSeconds"])
 
