@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any, TypeVar
 
 import pytest
 
-from tests.support import binaries
+from tests.support import binaries, kubeflow
+
+T = TypeVar("T")
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (REPO / "examples").glob("*/values.yaml"))
@@ -26,10 +30,10 @@ def update_golden(request: pytest.FixtureRequest) -> bool:
     return bool(request.config.getoption("--update-golden"))
 
 
-def _tool(fetch: object, what: str) -> Path:
+def _tool(fetch: Callable[[], T], what: str) -> T:
     try:
-        return fetch()  # type: ignore[operator, no-any-return]
-    except Exception as e:  # network or registry trouble
+        return fetch()
+    except Exception as e:  # network or registry trouble (or no Go, for Go modules)
         if os.environ.get("CI") == "true":
             raise
         pytest.skip(f"{what} unavailable here: {e}")
@@ -49,6 +53,13 @@ def helm3() -> Path:
 def helm(request: pytest.FixtureRequest) -> Path:
     """Every chart must lint and render the same under both Helm majors."""
     return _tool(lambda: binaries.helm(request.param), f"helm v{request.param}")
+
+
+@pytest.fixture(scope="session")
+def pytorchjob_schema() -> dict[str, Any]:
+    """The openAPIV3Schema of kubeflow.org/v1 PyTorchJob, from the training operator's CRD
+    (fetched at run time), for checking rendered PyTorchJobs offline with jsonschema."""
+    return _tool(kubeflow.pytorchjob_schema, "the Kubeflow training operator's CRDs")
 
 
 def example_values(name: str) -> Path:

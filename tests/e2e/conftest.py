@@ -23,9 +23,11 @@ import pytest
 from lmfchart.kube.cluster import KubeCluster
 from lmfchart.kube.connect import connect
 from lmfchart.usecases.cluster import Cluster as ClusterProtocol
+from tests.support import kubeflow
 from tests.support.binaries import kubectl
 
 from .cluster import EXIT_MISSING_PREREQUISITE, Cluster, describe, run_testenv
+from .crds import install_crd, remove_crd
 
 
 def _unavailable(reason: str) -> None:
@@ -80,6 +82,37 @@ def dynamic_client(api_client: Any, tmp_path_factory: pytest.TempPathFactory) ->
 
     cache = tmp_path_factory.mktemp("discovery") / "cache.json"
     return DynamicClient(api_client, cache_file=str(cache))
+
+
+def _pytorchjob_crd() -> dict[str, Any]:
+    try:
+        return kubeflow.pytorchjob_crd()
+    except Exception as e:  # no Go, or the module proxy out of reach
+        _unavailable(f"the Kubeflow training operator's CRDs: {e}")
+        raise
+
+
+@pytest.fixture(scope="session")
+def kubeflow_crds(api_client: Any) -> dict[str, Any]:
+    """The training operator's PyTorchJob CRD, installed into the control plane through the
+    API and Established, so the server checks PyTorchJobs against its structural schema;
+    returns the CRD. It stays for the session."""
+    crd = _pytorchjob_crd()
+    install_crd(api_client, crd)
+    return crd
+
+
+@pytest.fixture
+def without_kubeflow_crds(api_client: Any) -> Iterator[None]:
+    """A control plane that does not serve kubeflow.org/v1 for one test; the CRD comes back
+    afterwards if it was installed."""
+    crd = _pytorchjob_crd()
+    removed = remove_crd(api_client, crd)
+    try:
+        yield
+    finally:
+        if removed:
+            install_crd(api_client, crd)
 
 
 @pytest.fixture

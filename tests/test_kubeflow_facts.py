@@ -1,0 +1,84 @@
+"""What lmfchart's PyTorchJob relies on, read from the Kubeflow training operator's own
+controller source (the pinned release, fetched at run time): which variables the operator
+sets on every replica, and what they count.
+
+LLaMA-Factory launches torchrun from NNODES (nodes), NODE_RANK, MASTER_ADDR and
+MASTER_PORT; the PyTorchJob maps NNODES from PET_NNODES and NODE_RANK from PET_NODE_RANK.
+WORLD_SIZE would be the wrong source for NNODES: the operator counts processes in it.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import _tool
+from tests.support import kubeflow
+
+# Go: `Name: EnvNnodes,` or `Name: "WORLD_SIZE",` followed by `Value: <expression>,`.
+_ENV_VAR = re.compile(r'Name:\s*("?)(\w+)\1,\s*Value:\s*(.+?),\s*\n')
+_CONSTANT = re.compile(r'^\s*(\w+)\s*=\s*"([^"]*)"', re.MULTILINE)
+
+
+@pytest.fixture(scope="module")
+def controller_source() -> str:
+    return _tool(kubeflow.pytorch_controller_source, "the Kubeflow training operator's source")
+
+
+def _env_vars(source: str) -> dict[str, list[str]]:
+    """Every variable the controller appends: name -> the Go expressions of its values."""
+    constants = dict(_CONSTANT.findall(source))
+    found: dict[str, list[str]] = {}
+    for quoted, name, value in _ENV_VAR.findall(source):
+        found.setdefault(name if quoted else constants[name], []).append(value.strip())
+    return found
+
+
+def test_operator_sets_the_variables_the_pytorchjob_maps_from(
+        controller_source: str) -> None:
+    env = _env_vars(controller_source)
+    print(f"{kubeflow.MODULE}@{kubeflow.VERSION} {kubeflow.PYTORCH_CONTROLLER} sets:")
+    for name, values in sorted(env.items()):
+        print(f"  {name} = {' | '.join(values)}")
+    for name in ("PET_NNODES", "PET_NODE_RANK", "MASTER_ADDR", "MASTER_PORT", "RANK",
+                 "WORLD_SIZE"):
+        assert name in env, f"the operator no longer sets {name}"
+    # Both ranks are the replica's node rank (Master 0, Worker i+1), not a process rank.
+    assert env["PET_NODE_RANK"] == env["RANK"] == ["strconv.Itoa(rank)"]
+    assert re.search(r"if rtype == .*Worker.*\{\s*rank = rank \+ 1", controller_source)
+    # MASTER_ADDR is the Master replica 0's name: its Service's DNS name in the namespace.
+    assert env["MASTER_ADDR"] == ["masterAddr"]
+    assert re.search(r"masterAddr := replicaName\(job\.Name, \S+Master, 0\)",
+                     controller_source)
+
+
+def test_nnodes_counts_replicas_and_world_size_counts_processes(
+        controller_source: str) -> None:
+    env = _env_vars(controller_source)
+    assert "strconv.Itoa(int(totalReplicas))" in env["PET_NNODES"]
+    assert re.search(r"jobReplicas \+= \*r\.Replicas", controller_source), (
+        "totalReplicas is no longer the sum of the replica specs' replicas")
+    assert env["WORLD_SIZE"] == ["strconv.Itoa(worldSize)"]
+    world = re.search(r"worldSize := (.+)", controller_source)
+    assert world is not None
+    print(f"worldSize := {world.group(1)}")
+    # replicas x nprocPerNode: with 2 GPUs a node, NNODES from it would be twice too many.
+    assert world.group(1).strip() == "int(totalReplicas) * nprocPerNode"
+
+
+def test_master_port_comes_from_the_pytorch_containers_named_port(
+        controller_source: str) -> None:
+    """MASTER_PORT is the port of the Master's container `pytorch` named `pytorchjob-port`
+    (the operator's webhook adds 23456 when there is none): the run's masterPort reaches
+    torchrun only through that port."""
+    env = _env_vars(controller_source)
+    assert env["MASTER_PORT"] == ["strconv.Itoa(int(masterPort))"]
+    assert re.search(r"masterPort, err := getPortFromPyTorchJob\(job, \S+Master\)",
+                     controller_source)
+    types = (kubeflow.module_dir() / "pkg/apis/kubeflow.org/v1/pytorch_types.go").read_text()
+    constants = dict(_CONSTANT.findall(types))
+    print(f"container {constants['PyTorchJobDefaultContainerName']!r}, "
+          f"port {constants['PyTorchJobDefaultPortName']!r}")
+    assert constants["PyTorchJobDefaultContainerName"] == "pytorch"
+    assert constants["PyTorchJobDefaultPortName"] == "pytorchjob-port"
