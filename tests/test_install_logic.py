@@ -326,3 +326,18 @@ def test_status_shows_readiness_and_reasons_reading_pods_only_for_objects_not_re
     assert [(o.state, o.message, o.reasons) for o in report.objects][1] == (
         "Current", "1/1 replicas available", ())
     assert [r for r in cluster.requests if r[0] == "list" and r[1] != "Secret"] == []
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_a_kind_the_cluster_does_not_serve_is_refused_before_anything_is_written(
+        dry_run: bool) -> None:
+    cluster = FakeCluster()  # no namespace yet: --create-namespace would write one first
+    cluster.unserved.add(("networking.k8s.io/v1", "Ingress"))
+    with pytest.raises(ReleaseStateError) as refused:
+        run(cluster, create_namespace=True, dry_run=dry_run)
+    assert refused.value.message == (
+        f"release lmf in namespace {NS}: the cluster does not serve 1 kind the release "
+        "needs; nothing was changed:\n  Ingress/lmf-llama-factory: networking.k8s.io/v1 "
+        "Ingress is not served: install the CustomResourceDefinition that serves it")
+    assert refused.value.exit_code == 5
+    assert cluster.requests == [] and cluster.namespaces == set() and not cluster.secrets

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from lmfchart.usecases.readiness import State, readiness
+from lmfchart.usecases.readiness import State, is_run, readiness
 
 
 def _judged(obj: dict[str, Any] | None) -> tuple[State, str]:
@@ -127,3 +127,45 @@ def _custom(generation: int = 1, **status: Any) -> dict[str, Any]:
 def test_generic_objects_by_their_conditions(obj: dict[str, Any], state: State,
                                              message: str) -> None:
     assert _judged(obj) == (state, message)
+
+
+def _pytorchjob(*conditions: dict[str, str]) -> dict[str, Any]:
+    status = {"conditions": list(conditions)} if conditions else {}
+    return {"apiVersion": "kubeflow.org/v1", "kind": "PyTorchJob",
+            "metadata": {"name": "run", "generation": 1}, "status": status}
+
+
+# Conditions as the training operator writes them: it keeps the earlier ones, set False.
+@pytest.mark.parametrize(("obj", "state", "message"), [
+    (_pytorchjob(), State.IN_PROGRESS,
+     "not started: no training operator has taken it up yet"),
+    (_pytorchjob(_condition("Created", "True", "PyTorchJobCreated", "PyTorchJob run is "
+                            "created.")),
+     State.IN_PROGRESS, "created; its pods are not running yet"),
+    (_pytorchjob(_condition("Created", "True", "PyTorchJobCreated"),
+                 _condition("Running", "True", "PyTorchJobRunning",
+                            "PyTorchJob ns/run is running.")),
+     State.IN_PROGRESS, "PyTorchJobRunning: PyTorchJob ns/run is running."),
+    (_pytorchjob(_condition("Created", "True", "PyTorchJobCreated"),
+                 _condition("Running", "False", "PyTorchJobRunning"),
+                 _condition("Succeeded", "True", "PyTorchJobSucceeded",
+                            "PyTorchJob ns/run successfully completed.")),
+     State.CURRENT, "PyTorchJobSucceeded: PyTorchJob ns/run successfully completed."),
+    (_pytorchjob(_condition("Created", "True", "PyTorchJobCreated"),
+                 _condition("Running", "False", "PyTorchJobRunning"),
+                 _condition("Failed", "True", "PyTorchJobFailed",
+                            "PyTorchJob ns/run is failed because 1 Master replica(s) "
+                            "failed.")),
+     State.FAILED,
+     "PyTorchJobFailed: PyTorchJob ns/run is failed because 1 Master replica(s) failed."),
+])
+def test_pytorchjob_by_the_training_operators_conditions(
+        obj: dict[str, Any], state: State, message: str) -> None:
+    assert _judged(obj) == (state, message)
+
+
+def test_runs_are_jobs_and_pytorchjobs_only() -> None:
+    assert is_run("batch/v1", "Job") and is_run("kubeflow.org/v1", "PyTorchJob")
+    assert not any(is_run(api_version, kind) for api_version, kind in [
+        ("apps/v1", "Deployment"), ("v1", "Pod"), ("batch/v1", "CronJob"),
+        ("example.com/v1", "Job")])

@@ -8,22 +8,19 @@ from typing import Any
 from .cluster import wait_for
 
 
-def _group_version(crd: dict[str, Any]) -> str:
-    served = [v["name"] for v in crd["spec"]["versions"] if v.get("served")]
-    return f"/apis/{crd['spec']['group']}/{served[0]}"
+def _served_kinds(api_client: Any, crd: dict[str, Any]) -> set[str]:
+    """The kinds discovery lists in the CRD's group at its first served version."""
+    from kubernetes import client
 
-
-def _served_kinds(api_client: Any, path: str) -> set[str]:
-    from kubernetes.client import ApiException
-
+    version = next(v["name"] for v in crd["spec"]["versions"] if v.get("served"))
     try:
-        listing = api_client.call_api(path, "GET", response_type="object",
-                                      _return_http_data_only=True)
-    except ApiException as error:
+        listing = client.CustomObjectsApi(api_client).get_api_resources(
+            crd["spec"]["group"], version)
+    except client.ApiException as error:
         if error.status == 404:
             return set()
         raise
-    return {resource["kind"] for resource in listing.get("resources") or []}
+    return {resource.kind for resource in listing.resources or []}
 
 
 def install_crd(api_client: Any, crd: dict[str, Any], timeout: float = 60) -> None:
@@ -50,7 +47,7 @@ def install_crd(api_client: Any, crd: dict[str, Any], timeout: float = 60) -> No
     wait_for(f"CRD {name} to be Established", established, timeout)
     kind = crd["spec"]["names"]["kind"]
     wait_for(f"discovery to serve {kind}",
-             lambda: kind in _served_kinds(api_client, _group_version(crd)), timeout)
+             lambda: kind in _served_kinds(api_client, crd), timeout)
 
 
 def remove_crd(api_client: Any, crd: dict[str, Any], timeout: float = 60) -> bool:
@@ -71,8 +68,7 @@ def remove_crd(api_client: Any, crd: dict[str, Any], timeout: float = 60) -> boo
             extensions.read_custom_resource_definition(name)
         except client.ApiException as error:
             if error.status == 404:
-                return crd["spec"]["names"]["kind"] not in _served_kinds(
-                    api_client, _group_version(crd))
+                return crd["spec"]["names"]["kind"] not in _served_kinds(api_client, crd)
             raise
         return False
 

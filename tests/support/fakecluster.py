@@ -37,6 +37,8 @@ class FakeCluster:
         self._versions = itertools.count(100)
         # (pod, container, previous run?) -> what the container wrote; others answer 400.
         self.logs: dict[tuple[str, str, bool], str] = {}
+        # (apiVersion, kind) the server does not serve (a CRD not installed).
+        self.unserved: set[tuple[str, str]] = set()
 
     # --- the Cluster protocol --------------------------------------------------------
     def namespace_exists(self, name: str) -> bool:
@@ -50,6 +52,9 @@ class FakeCluster:
         self.requests.append(("get", f"{ref.kind}/{ref.name}"))
         found = self.objects.get(_key(ref))
         return copy.deepcopy(found) if found is not None else None
+
+    def serves(self, api_version: str, kind: str) -> bool:
+        return (api_version, kind) not in self.unserved
 
     def apply(self, obj: dict[str, Any], *, dry_run: bool = False,
               force: bool = False) -> dict[str, Any]:

@@ -10,6 +10,7 @@ Run `python -m tests.support.kubeflow` to fetch it and print where it is.
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -62,10 +63,26 @@ def pytorchjob_crd() -> dict[str, Any]:
 
 
 def pytorchjob_schema() -> dict[str, Any]:
-    """The structural schema the API server checks kubeflow.org/v1 PyTorchJobs against."""
+    """The structural schema the API server checks kubeflow.org/v1 PyTorchJobs against,
+    strict as the server is under fieldValidation=Strict: an unknown field is an error."""
     [served] = [v for v in pytorchjob_crd()["spec"]["versions"] if v["name"] == "v1"]
-    schema: dict[str, Any] = served["schema"]["openAPIV3Schema"]
+    schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
+    _refuse_unknown_fields(schema)
     return schema
+
+
+def _refuse_unknown_fields(node: Any) -> None:
+    # The server prunes or refuses fields the schema does not declare; jsonschema would
+    # let them through unless told.
+    if isinstance(node, dict):
+        if ("properties" in node and "additionalProperties" not in node
+                and not node.get("x-kubernetes-preserve-unknown-fields")):
+            node["additionalProperties"] = False
+        for value in node.values():
+            _refuse_unknown_fields(value)
+    elif isinstance(node, list):
+        for value in node:
+            _refuse_unknown_fields(value)
 
 
 def pytorch_controller_source() -> str:

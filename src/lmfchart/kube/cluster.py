@@ -101,6 +101,14 @@ class KubeCluster:
                 raise
         return _plain(found)
 
+    def serves(self, api_version: str, kind: str) -> bool:
+        with self._translating(kind, f"* (discovery of {api_version})"):
+            try:
+                self._resource(api_version, kind)
+            except ResourceNotFoundError:
+                return False
+        return True
+
     def apply(self, obj: dict[str, Any], *, dry_run: bool = False,
               force: bool = False) -> dict[str, Any]:
         ref = _Target.of(obj)

@@ -48,6 +48,11 @@ class Cluster(Protocol):
         """The live object, or None on 404."""
         ...
 
+    def serves(self, api_version: str, kind: str) -> bool:
+        """Whether the server serves KIND of API_VERSION (a custom resource's only once
+        its CustomResourceDefinition is installed)."""
+        ...
+
     def apply(self, obj: dict[str, Any], *, dry_run: bool = False,
               force: bool = False) -> dict[str, Any]:
         """Server-side apply as field manager "helm" with fieldValidation=Strict (creates

@@ -32,9 +32,11 @@ from lmfchart.usecases.liveobjects import (
 )
 from lmfchart.usecases.lock import holding
 from lmfchart.usecases.ownership import owned, owner_problem
+from lmfchart.usecases.readiness import is_run
 from lmfchart.usecases.recovery import recover_interrupted
 from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending, rewrite_record
 from lmfchart.usecases.rollback import rollback
+from lmfchart.usecases.servedkinds import refuse_unserved
 from lmfchart.usecases.uninstall import uninstall
 from lmfchart.usecases.wait import Waiter
 
@@ -99,6 +101,9 @@ def install(
     `--wait` does) and NotReadyError says why."""
     say = progress or (lambda _line: None)
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
+    # A kind the cluster lacks (a CRD not installed) would fail halfway: refuse first.
+    refuse_unserved(cluster=cluster, objects=release.objects, release_name=release_name,
+                    namespace=namespace)
     release.history = read_history(cluster=cluster, release_name=release_name,
                                    namespace=namespace)
     # Records can only be stored in a namespace that exists: no need to ask.
@@ -297,7 +302,9 @@ def _wait_for(wait: Waiter | None, release: PlannedRelease, *, cluster: Cluster,
         return
     failed = f'{"Upgrade" if upgrading else "Release"} "{release.name}" failed'
     try:
-        waited = wait([ObjectRef.of(obj) for obj in release.objects])
+        # Runs (Jobs, PyTorchJobs) are started, not waited for: they take hours.
+        waited = wait([ObjectRef.of(obj) for obj in release.objects
+                       if not is_run(obj["apiVersion"], obj["kind"])])
     except KeyboardInterrupt:
         # Never leave the revision pending-*: that would block every later install.
         if pending is not None:

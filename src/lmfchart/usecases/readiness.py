@@ -3,6 +3,10 @@
 Pure: it reads the object the server returned and nothing else. `Current` means ready,
 `InProgress` means not yet (keep waiting), `Failed` means it will not become ready by
 itself (stop waiting).
+
+Jobs and Kubeflow PyTorchJobs are runs, not services: `Current` once they succeeded,
+`InProgress` while they run, `Failed` when they failed. `install --wait` does not wait
+for runs (`is_run`): a training run takes hours; `status` shows how each one is doing.
 """
 
 from __future__ import annotations
@@ -135,6 +139,24 @@ def _job(obj: dict[str, Any]) -> Readiness:
                         f"{_number(status, 'active')} active, {failed} failed")
 
 
+def _training_job(obj: dict[str, Any]) -> Readiness:
+    """A Kubeflow training job (PyTorchJob): its operator's conditions, latest state
+    first as the operator orders them."""
+    for kind, state in (("Failed", State.FAILED), ("Succeeded", State.CURRENT),
+                        ("Suspended", State.IN_PROGRESS), ("Restarting", State.IN_PROGRESS),
+                        ("Running", State.IN_PROGRESS)):
+        if _is_true(obj, kind):
+            return Readiness(state, _said(condition(obj, kind) or {}, kind.lower()))
+    if _is_true(obj, "Created"):
+        return _in_progress("created; its pods are not running yet")
+    return _in_progress("not started: no training operator has taken it up yet")
+
+
+def is_run(api_version: str, kind: str) -> bool:
+    """Whether objects of this kind run to completion (a Job) rather than serve."""
+    return (api_version, kind) in _RUNS
+
+
 def _claim(obj: dict[str, Any]) -> Readiness:
     phase = (obj.get("status") or {}).get("phase") or "Pending"
     if phase == "Bound":
@@ -169,9 +191,12 @@ def _pod(obj: dict[str, Any]) -> Readiness:
     return _in_progress(f"{phase}, not Ready")
 
 
+_RUNS = {("batch/v1", "Job"), ("kubeflow.org/v1", "PyTorchJob")}
+
 _RULES: dict[str, Callable[[dict[str, Any]], Readiness]] = {
     "Deployment": _deployment,
     "Job": _job,
+    "PyTorchJob": _training_job,
     "PersistentVolumeClaim": _claim,
     "Service": _service,
     "Pod": _pod,

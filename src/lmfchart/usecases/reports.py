@@ -15,7 +15,8 @@ def format_reports(reports: Sequence[FileReport], style: str) -> str:
             {
                 "valid": all(r.ok for r in reports),
                 "files": [
-                    {"file": r.file, "valid": r.ok, "errors": [i.as_dict() for i in r.issues]}
+                    {"file": r.file, "valid": r.ok, "errors": [i.as_dict() for i in r.issues],
+                     "notes": r.notes}
                     for r in reports
                 ],
             },
@@ -30,6 +31,12 @@ def format_reports(reports: Sequence[FileReport], style: str) -> str:
         else:
             lines.append(f"FAIL  {report.file}")
             lines += [f"  {issue.render()}" for issue in report.issues]
+    # The same note for many files is said once.
+    notes = dict.fromkeys(note for report in reports for note in report.notes)
+    if style == "github":
+        lines += [f"::notice::{_escape(note)}" for note in notes]
+    else:
+        lines += [f"note: {note}" for note in notes]
     bad = sum(not r.ok for r in reports)
     lines.append(f"{len(reports) - bad} valid, {bad} invalid")
     return "\n".join(lines) + "\n"

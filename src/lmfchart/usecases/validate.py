@@ -28,6 +28,8 @@ _PASS_THROUGH = {
 class FileReport:
     file: str
     issues: list[Issue] = field(default_factory=list)
+    # What was not checked, and why: said once, never a failure.
+    notes: list[str] = field(default_factory=list)
 
     @property
     def ok(self) -> bool:
@@ -56,6 +58,10 @@ def validate_deployment(
     except InputError as e:
         report.issues += e.issues
         return report
+    custom = sorted({(str(obj["apiVersion"]), str(obj["kind"])) for obj in objects
+                     if openapi.is_custom_resource(str(obj["apiVersion"]), kube_version)})
+    if custom:
+        report.notes.append(unchecked_custom_resources(custom))
     for obj in objects:
         for problem in openapi.check_object(obj, kube_version):
             key = _values_key(problem.path)
@@ -65,6 +71,14 @@ def validate_deployment(
                 key_path=key,
             ))
     return report
+
+
+def unchecked_custom_resources(kinds: Sequence[tuple[str, str]]) -> str:
+    """The note for rendered objects of custom resources: (apiVersion, kind) each."""
+    named = ", ".join(f"{api_version} {kind}" for api_version, kind in kinds)
+    return (f"not checked offline: {named} (custom resources: their schema comes with "
+            "their CustomResourceDefinition, which lmfchart does not ship; the API server "
+            "checks them at `lmfchart install`, `--dry-run` included)")
 
 
 def _overlay_name(values: ValueOptions) -> str:
