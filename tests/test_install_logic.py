@@ -14,6 +14,7 @@ from lmfchart.base.errors import ClusterError, ReleaseStateError
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.record import record_from_secret, record_to_secret
 from lmfchart.usecases.cluster import ObjectRef
+from lmfchart.usecases.diff import diff
 from lmfchart.usecases.install import install
 from lmfchart.usecases.liveobjects import client_side_takeover
 from lmfchart.usecases.lock import acquire
@@ -328,13 +329,21 @@ def test_status_shows_readiness_and_reasons_reading_pods_only_for_objects_not_re
     assert [r for r in cluster.requests if r[0] == "list" and r[1] != "Secret"] == []
 
 
-@pytest.mark.parametrize("dry_run", [False, True])
+def _diff(cluster: FakeCluster) -> Any:
+    return diff(cluster=cluster, release_name="lmf", namespace=NS, values=SEED)
+
+
+@pytest.mark.parametrize("operation", [
+    lambda cluster: run(cluster, create_namespace=True),
+    lambda cluster: run(cluster, create_namespace=True, dry_run=True),
+    _diff,
+], ids=["install", "install --dry-run", "diff"])
 def test_a_kind_the_cluster_does_not_serve_is_refused_before_anything_is_written(
-        dry_run: bool) -> None:
+        operation: Any) -> None:
     cluster = FakeCluster()  # no namespace yet: --create-namespace would write one first
     cluster.unserved.add(("networking.k8s.io/v1", "Ingress"))
     with pytest.raises(ReleaseStateError) as refused:
-        run(cluster, create_namespace=True, dry_run=dry_run)
+        operation(cluster)
     assert refused.value.message == (
         f"release lmf in namespace {NS}: the cluster does not serve 1 kind the release "
         "needs; nothing was changed:\n  Ingress/lmf-llama-factory: networking.k8s.io/v1 "

@@ -16,6 +16,7 @@ from lmfchart.usecases.install import foreign_objects, prepare_release
 from lmfchart.usecases.liveobjects import RECREATE_PATCH, needs_recreate_switch
 from lmfchart.usecases.objectdiff import unified
 from lmfchart.usecases.releases import read_history
+from lmfchart.usecases.servedkinds import refuse_unserved
 
 DiffAction = Literal["create", "change", "unchanged", "prune", "keep", "refused"]
 # The API server cannot dry-run objects in a namespace it has not stored (kubernetes#83562).
@@ -54,6 +55,9 @@ def diff(*, cluster: Cluster, release_name: str, namespace: str,
     """Each object install would apply, dry-run on the server and compared with the live
     one; and each object it would prune. Writes nothing."""
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
+    # What install would refuse, diff refuses with the same words.
+    refuse_unserved(cluster=cluster, objects=release.objects, release_name=release_name,
+                    namespace=namespace)
     if not cluster.namespace_exists(namespace):
         shown = tuple(ObjectDiff(ObjectRef.of(obj), "create",
                                  unified(None, obj, title=_title(ObjectRef.of(obj))))
