@@ -16,28 +16,15 @@ import pytest
 from tests.conftest import _tool
 from tests.support import kubeflow
 
-# Go: `Name: EnvNnodes,` or `Name: "WORLD_SIZE",` followed by `Value: <expression>,`.
-_ENV_VAR = re.compile(r'Name:\s*("?)(\w+)\1,\s*Value:\s*(.+?),\s*\n')
-_CONSTANT = re.compile(r'^\s*(\w+)\s*=\s*"([^"]*)"', re.MULTILINE)
-
 
 @pytest.fixture(scope="module")
 def controller_source() -> str:
     return _tool(kubeflow.pytorch_controller_source, "the Kubeflow training operator's source")
 
 
-def _env_vars(source: str) -> dict[str, list[str]]:
-    """Every variable the controller appends: name -> the Go expressions of its values."""
-    constants = dict(_CONSTANT.findall(source))
-    found: dict[str, list[str]] = {}
-    for quoted, name, value in _ENV_VAR.findall(source):
-        found.setdefault(name if quoted else constants[name], []).append(value.strip())
-    return found
-
-
 def test_operator_sets_the_variables_the_pytorchjob_maps_from(
         controller_source: str) -> None:
-    env = _env_vars(controller_source)
+    env = kubeflow.operator_env(controller_source)
     print(f"{kubeflow.MODULE}@{kubeflow.VERSION} {kubeflow.PYTORCH_CONTROLLER} sets:")
     for name, values in sorted(env.items()):
         print(f"  {name} = {' | '.join(values)}")
@@ -55,7 +42,7 @@ def test_operator_sets_the_variables_the_pytorchjob_maps_from(
 
 def test_nnodes_counts_replicas_and_world_size_counts_processes(
         controller_source: str) -> None:
-    env = _env_vars(controller_source)
+    env = kubeflow.operator_env(controller_source)
     assert "strconv.Itoa(int(totalReplicas))" in env["PET_NNODES"]
     assert re.search(r"jobReplicas \+= \*r\.Replicas", controller_source), (
         "totalReplicas is no longer the sum of the replica specs' replicas")
@@ -72,12 +59,12 @@ def test_master_port_comes_from_the_pytorch_containers_named_port(
     """MASTER_PORT is the port of the Master's container `pytorch` named `pytorchjob-port`
     (the operator's webhook adds 23456 when there is none): the run's masterPort reaches
     torchrun only through that port."""
-    env = _env_vars(controller_source)
+    env = kubeflow.operator_env(controller_source)
     assert env["MASTER_PORT"] == ["strconv.Itoa(int(masterPort))"]
     assert re.search(r"masterPort, err := getPortFromPyTorchJob\(job, \S+Master\)",
                      controller_source)
     types = (kubeflow.module_dir() / "pkg/apis/kubeflow.org/v1/pytorch_types.go").read_text()
-    constants = dict(_CONSTANT.findall(types))
+    constants = kubeflow.go_constants(types)
     print(f"container {constants['PyTorchJobDefaultContainerName']!r}, "
           f"port {constants['PyTorchJobDefaultPortName']!r}")
     assert constants["PyTorchJobDefaultContainerName"] == "pytorch"

@@ -14,6 +14,7 @@ import copy
 import functools
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -90,6 +91,26 @@ def pytorch_controller_source() -> str:
     package = module_dir() / PYTORCH_CONTROLLER
     return "\n".join(path.read_text() for path in sorted(package.glob("*.go"))
                      if not path.name.endswith("_test.go"))
+
+
+# Go: `Name: EnvNnodes,` or `Name: "WORLD_SIZE",` followed by `Value: <expression>,`.
+_ENV_VAR = re.compile(r'Name:\s*("?)(\w+)\1,\s*Value:\s*(.+?),\s*\n')
+_CONSTANT = re.compile(r'^\s*(\w+)\s*=\s*"([^"]*)"', re.MULTILINE)
+
+
+def go_constants(source: str) -> dict[str, str]:
+    """The string constants Go SOURCE declares (`Name = "value"`)."""
+    return dict(_CONSTANT.findall(source))
+
+
+def operator_env(source: str) -> dict[str, list[str]]:
+    """Every variable the controller SOURCE appends to a replica's containers: name -> the
+    Go expressions of its values."""
+    constants = go_constants(source)
+    found: dict[str, list[str]] = {}
+    for quoted, name, value in _ENV_VAR.findall(source):
+        found.setdefault(name if quoted else constants[name], []).append(value.strip())
+    return found
 
 
 if __name__ == "__main__":
