@@ -13,8 +13,9 @@ import re
 
 import pytest
 
-from tests.conftest import _tool
+from tests.conftest import _tool, example_values
 from tests.support import kubeflow
+from tests.support.charts import lmf_objects
 
 
 @pytest.fixture(scope="module")
@@ -69,3 +70,28 @@ def test_master_port_comes_from_the_pytorch_containers_named_port(
           f"port {constants['PyTorchJobDefaultPortName']!r}")
     assert constants["PyTorchJobDefaultContainerName"] == "pytorch"
     assert constants["PyTorchJobDefaultPortName"] == "pytorchjob-port"
+
+
+def test_lmfchart_pytorchjob_reads_only_what_the_operator_sets(controller_source: str) -> None:
+    env = kubeflow.operator_env(controller_source)
+    types = kubeflow.go_constants(
+        (kubeflow.module_dir() / "pkg/apis/kubeflow.org/v1/pytorch_types.go").read_text())
+    objects = lmf_objects("lmf", "llm", files=[str(example_values("fine-tuning"))], sets=[
+        "train.kf.model=Qwen/Qwen3-0.6B,train.kf.datasets={identity},train.kf.nodes=3",
+        "train.kf.engine=pytorchjob,train.kf.gpus=2,train.kf.masterPort=29511"])
+    [job] = [o for o in objects if o["kind"] == "PyTorchJob"]
+    assert job["spec"]["nprocPerNode"] == "2"  # so WORLD_SIZE = 3 x 2 processes
+    for replica, spec in job["spec"]["pytorchReplicaSpecs"].items():
+        [container] = spec["template"]["spec"]["containers"]
+        assert container["name"] == types["PyTorchJobDefaultContainerName"]
+        ports = {port["name"]: port["containerPort"] for port in container["ports"]}
+        assert ports[types["PyTorchJobDefaultPortName"]] == 29511, ports
+        script = container["command"][-1]
+        mapped = dict(re.findall(r'(\w+)="\$(\w+)"', script))
+        print(f"{replica}: {mapped}")
+        assert mapped["NNODES"] == "PET_NNODES" and mapped["NODE_RANK"] == "PET_NODE_RANK"
+        assert set(mapped.values()) <= set(env), "lmfchart reads a variable nobody sets"
+        assert "WORLD_SIZE" not in script
+        # The operator's own variables are left to it.
+        own = {item["name"] for item in container.get("env") or []}
+        assert not own & {"MASTER_ADDR", "MASTER_PORT", "NNODES", "NODE_RANK", "RANK"}

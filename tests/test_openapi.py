@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from lmfchart import openapi
@@ -36,3 +38,22 @@ def test_pass_through_values_are_checked_against_the_schema() -> None:
     [problem] = openapi.check_object(deployment, openapi.default_version())
     assert problem.path == ("spec", "template", "spec", "affinity")
     assert "nodeAfinity" in problem.message
+
+
+@pytest.mark.parametrize("nodes", [1, 3])
+def test_rendered_pytorchjobs_pass_the_training_operators_crd_schema(
+        nodes: int, pytorchjob_schema: dict[str, Any]) -> None:
+    """Offline, with the CRD's own schema (strict as the server is); the e2e tests have the
+    API server check them too (tests/e2e/test_workloads.py)."""
+    import jsonschema
+
+    objects = lmf_objects("lmf", "llm", files=[str(example_values("fine-tuning"))], sets=[
+        f"train.kf.model=Qwen/Qwen3-0.6B,train.kf.datasets={{identity}},train.kf.nodes={nodes}",
+        "train.kf.engine=pytorchjob,train.kf.gpus=2"])
+    [job] = [o for o in objects if o["kind"] == "PyTorchJob"]
+    jsonschema.validate(job, pytorchjob_schema)
+    assert sorted(job["spec"]["pytorchReplicaSpecs"]) == (
+        ["Master", "Worker"] if nodes > 1 else ["Master"])
+    # Kubernetes' own schemas have nothing to say about it: its schema is the CRD's.
+    assert openapi.check_object(job, openapi.default_version()) == []
+    assert openapi.is_custom_resource(job["apiVersion"], openapi.default_version())

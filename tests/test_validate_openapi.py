@@ -118,3 +118,54 @@ def test_older_kubernetes_schema_is_used_when_asked(tmp_path: Path) -> None:
     assert older.exit_code == 1, older.output
     assert "'seLinuxChangePolicy' was unexpected" in older.stdout
     assert "(Kubernetes 1.31 schema)" in older.stdout
+
+
+PYTORCHJOB_RUN = ("train:\n"
+                  "  kf: {model: Qwen/Qwen3-0.6B, datasets: [identity], nodes: 3, gpus: 2,\n"
+                  "       engine: pytorchjob}\n")
+CUSTOM_NOTE = ("not checked offline: kubeflow.org/v1 PyTorchJob (custom resources: their "
+               "schema comes with their CustomResourceDefinition, which lmfchart does not "
+               "ship; the API server checks them at `lmfchart install`, `--dry-run` included)")
+
+
+@pytest.fixture
+def pytorchjob_files(tmp_path: Path) -> list[str]:
+    paths = []
+    for name in ("a.yaml", "b.yaml"):
+        path = tmp_path / name
+        path.write_text(PYTORCHJOB_RUN)
+        paths.append(str(path))
+    return paths
+
+
+def test_a_pytorchjob_is_noted_once_as_not_checked_offline(pytorchjob_files: list[str]) -> None:
+    done = runner.invoke(app, ["validate", *pytorchjob_files])
+    assert done.exit_code == 0, done.output
+    assert done.stdout.splitlines() == [
+        f"ok    {pytorchjob_files[0]}", f"ok    {pytorchjob_files[1]}",
+        f"note: {CUSTOM_NOTE}", "2 valid, 0 invalid"]
+
+
+def test_the_note_is_per_file_in_json_and_a_notice_on_github(
+        pytorchjob_files: list[str]) -> None:
+    done = runner.invoke(app, ["validate", "--format", "json", *pytorchjob_files])
+    assert done.exit_code == 0, done.output
+    report = json.loads(done.stdout)
+    assert report["valid"] is True
+    assert [f["notes"] for f in report["files"]] == [[CUSTOM_NOTE], [CUSTOM_NOTE]]
+    github = runner.invoke(app, ["validate", "--format", "github", *pytorchjob_files])
+    assert github.exit_code == 0, github.output
+    assert github.stdout.splitlines() == [f"::notice::{CUSTOM_NOTE}", "2 valid, 0 invalid"]
+
+
+def test_the_objects_beside_a_pytorchjob_are_still_checked(
+        tmp_path: Path) -> None:
+    """The objects around a custom resource are still checked: a wrong toleration fails
+    the web UI's Deployment even though the PyTorchJob carries it unchecked."""
+    path = tmp_path / "values.yaml"
+    path.write_text(PYTORCHJOB_RUN + "tolerations:\n  - {key: gpu, tolerationSeconds: soon}\n")
+    done = runner.invoke(app, ["validate", str(path)])
+    assert done.exit_code == 1, done.output
+    assert "rendered Deployment/lmf-llama-factory spec.template.spec.tolerations[0]" \
+        ".tolerationSeconds: 'soon' is not of type 'integer'" in done.stdout
+    assert f"note: {CUSTOM_NOTE}" in done.stdout.splitlines()
