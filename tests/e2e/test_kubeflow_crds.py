@@ -13,10 +13,12 @@ import pytest
 
 from lmfchart.base.errors import ClusterError, ReleaseStateError
 from lmfchart.kube.cluster import KubeCluster
+from lmfchart.kube.connect import connect
 from lmfchart.usecases.servedkinds import refuse_unserved
 
 from .cluster import Cluster
 from .commands import get
+from .crds import install_crd, remove_crd
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +96,17 @@ def test_without_the_crd_the_run_is_named_with_what_to_do(
         f"  train run yi-agent (PyTorchJob/{job['metadata']['name']}): kubeflow.org/v1 "
         "PyTorchJob is not served: install the Kubeflow training operator (its CRDs serve "
         "kubeflow.org/v1 PyTorchJob) or set train.yi-agent.engine: job")
+
+
+def test_a_crd_removed_since_discovery_was_cached_is_seen_gone(
+        kubeflow_crds: dict[str, Any], kube: KubeCluster, cluster: Cluster,
+        api_client: Any) -> None:
+    assert kube.serves("kubeflow.org/v1", "PyTorchJob")  # now in the discovery cache
+    remove_crd(api_client, kubeflow_crds)
+    try:
+        # A later run, same cache file: the custom group is asked again.
+        later = connect(kubeconfig=str(cluster.kubeconfig), context=None)
+        assert not later.serves("kubeflow.org/v1", "PyTorchJob")
+        assert later.serves("apps/v1", "Deployment")
+    finally:
+        install_crd(api_client, kubeflow_crds)

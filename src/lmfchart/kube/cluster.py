@@ -103,11 +103,8 @@ class KubeCluster:
 
     def serves(self, api_version: str, kind: str) -> bool:
         with self._translating(kind, f"* (discovery of {api_version})"):
-            try:
-                self._resource(api_version, kind)
-            except ResourceNotFoundError:
-                return False
-        return True
+            served: bool = self._client().resources.serves(api_version=api_version, kind=kind)
+        return served
 
     def apply(self, obj: dict[str, Any], *, dry_run: bool = False,
               force: bool = False) -> dict[str, Any]:

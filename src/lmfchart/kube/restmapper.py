@@ -45,6 +45,17 @@ class RestMapper:
         return Resource(prefix="apis" if group else "api", group=group, api_version=version,
                         kind=kind, namespaced=namespaced, name=plural, client=self._client)
 
+    def serves(self, *, api_version: str, kind: str) -> bool:
+        """Whether the server serves KIND. A custom resource's group is asked again once
+        per run: its CRD may have been removed since the cache was written."""
+        if _custom_group(api_version) and api_version not in self._fetched_now:
+            self._kinds(api_version, refresh=True)
+        try:
+            self.get(api_version=api_version, kind=kind)
+        except ResourceNotFoundError:
+            return False
+        return True
+
     def _kinds(self, api_version: str, *, refresh: bool) -> dict[str, list[Any]]:
         entry = self._groups.get(api_version)
         if entry is not None and not refresh and time.time() - entry["fetched"] < CACHE_SECONDS:
@@ -69,6 +80,13 @@ class RestMapper:
             for resource in listing.get("resources") or []
             if "/" not in resource["name"]  # subresources such as deployments/scale
         }
+
+
+def _custom_group(api_version: str) -> bool:
+    # Kubernetes' own groups are dotless (apps, batch) or end in .k8s.io; a CRD's group
+    # must contain a dot.
+    group = api_version.rpartition("/")[0]
+    return "." in group and not group.endswith(".k8s.io")
 
 
 def _read(path: Path) -> dict[str, Any]:
