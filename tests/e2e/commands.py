@@ -4,13 +4,16 @@ the cluster commands do."""
 from __future__ import annotations
 
 import json
+import os
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
 from typer.testing import CliRunner
 
 from lmfchart.cli import app
+from tests.conftest import REPO
 from tests.support.charts import render_chart_dir
 
 from .cluster import Cluster
@@ -20,6 +23,14 @@ def lmfchart(cluster: Cluster, *args: str) -> Any:
     result = CliRunner().invoke(app, [*args, "--kubeconfig", str(cluster.kubeconfig)])
     assert "Traceback" not in result.output, result.output
     return result
+
+
+def start_lmfchart(cluster: Cluster, *args: str) -> subprocess.Popen[str]:
+    """`lmfchart ARGS` in its own process against CLUSTER (stdout a pipe, as in CI)."""
+    env = {**cluster.env(), "PYTHONPATH": str(REPO / "src"), "COLUMNS": "200"}
+    return subprocess.Popen([sys.executable, "-m", "lmfchart", *args], env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            cwd=os.getcwd())
 
 
 def helm_run(helm: Path, cluster: Cluster, *args: str) -> subprocess.CompletedProcess[str]:

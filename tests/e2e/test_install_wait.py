@@ -7,19 +7,17 @@ record is read back with the real helm binary.
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from tests.conftest import REPO, example_values
+from tests.conftest import example_values
 
 from .cluster import Cluster, make_deployment_ready, wait_for, write_image_pull_backoff
-from .commands import helm_history, records
+from .commands import helm_history, records, start_lmfchart
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -35,13 +33,9 @@ def core(api_client: Any) -> Any:
 
 
 def _start_install(cluster: Cluster, namespace: str, *flags: str) -> subprocess.Popen[str]:
-    """`lmfchart install --wait` in its own process (stdout a pipe, as in CI)."""
-    env = {**cluster.env(), "PYTHONPATH": str(REPO / "src"), "COLUMNS": "200"}
-    return subprocess.Popen(
-        [sys.executable, "-m", "lmfchart", "install", "-n", namespace, "-f",
-         str(example_values("seed")), "--wait", *flags],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-        cwd=os.getcwd())
+    """`lmfchart install --wait` of the seed values in its own process."""
+    return start_lmfchart(cluster, "install", "-n", namespace, "-f",
+                          str(example_values("seed")), "--wait", *flags)
 
 
 def _the_pod(core: Any, namespace: str) -> Any:

@@ -15,8 +15,10 @@ from typing import Any
 import pytest
 import yaml
 
-from .cluster import Cluster, wait_for
-from .commands import get, lmfchart
+from tests.support.charts import lmf_objects, render_chart_dir
+
+from .cluster import Cluster, make_deployment_ready, wait_for
+from .commands import get, helm_run, lmfchart, records, start_lmfchart
 
 pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
@@ -77,9 +79,9 @@ def install(cluster: Cluster, namespace: str, values_file: str, *extra: str) -> 
     return done
 
 
+@pytest.mark.usefixtures("kubeflow_crds")
 def test_workloads_as_the_api_server_stored_them(
-        cluster: Cluster, kubeflow_crds: dict[str, Any], namespace: str,
-        values_file: str) -> None:
+        cluster: Cluster, namespace: str, values_file: str) -> None:
     done = install(cluster, namespace, values_file)
     stored = jobs(cluster, namespace)
     assert sorted(stored) == ["merged", "multi", "single"]
@@ -198,3 +200,136 @@ def _pods(cluster: Cluster, namespace: str, selector: str,
     found: list[dict[str, Any]] = json.loads(cluster.kubectl(
         "get", "pods", "-n", namespace, "-l", selector, "-o", "json").stdout)["items"]
     return found if len(found) == count else None
+
+
+def rendered_job_name(namespace: str, values_file: str, run: str, *sets: str) -> str:
+    """The name `lmfchart template` gives run RUN's Job for these values."""
+    [job] = [o for o in lmf_objects("lmf", namespace, files=[values_file], sets=list(sets))
+             if o["kind"] == "Job" and o["metadata"]["labels"]["llama-factory/run"] == run]
+    name: str = job["metadata"]["name"]
+    return name
+
+
+def uids(cluster: Cluster, namespace: str) -> dict[str, str]:
+    """Every Job's and PyTorchJob's name -> uid."""
+    listed = get(cluster, "jobs,pytorchjobs.kubeflow.org", namespace)["items"]
+    return {f"{o['kind']}/{o['metadata']['name']}": o["metadata"]["uid"] for o in listed}
+
+
+def gone(cluster: Cluster, what: str, namespace: str) -> bool:
+    found = cluster.kubectl("get", what, "-n", namespace, "--ignore-not-found", "-o", "name")
+    return found.stdout.strip() == ""
+
+
+@pytest.mark.usefixtures("kubeflow_crds")
+def test_a_changed_run_is_a_new_job_and_the_old_one_is_pruned(
+        cluster: Cluster, namespace: str,
+        values_file: str) -> None:
+    install(cluster, namespace, values_file)
+    first = uids(cluster, namespace)
+    assert len(first) == 4
+
+    again = install(cluster, namespace, values_file)
+    assert f"no changes: release lmf in namespace {namespace} stays at revision 1" in (
+        again.stdout)
+    assert uids(cluster, namespace) == first  # the same Jobs, not re-created
+
+    old = rendered_job_name(namespace, values_file, "single")
+    new = rendered_job_name(namespace, values_file, "single", "train.single.epochs=5")
+    assert new != old
+    upgraded = install(cluster, namespace, values_file, "--set", "train.single.epochs=5")
+    assert f"Job/{new}: created" in upgraded.stdout
+    assert f"Job/{old}: pruned" in upgraded.stdout
+    assert gone(cluster, f"job/{old}", namespace)
+    after = uids(cluster, namespace)
+    assert {k: v for k, v in after.items() if k != f"Job/{new}"} == {
+        k: v for k, v in first.items() if k != f"Job/{old}"}, "other runs were re-created"
+    config = get(cluster, f"configmap/{F}-train-single", namespace)["data"]["train.yaml"]
+    assert yaml.safe_load(config)["num_train_epochs"] == 5.0
+
+
+@pytest.mark.usefixtures("kubeflow_crds")
+def test_helm_upgrades_a_changed_run_without_an_immutable_field_error(
+        helm: Path, cluster: Cluster, namespace: str,
+        values_file: str, tmp_path: Path) -> None:
+    install(cluster, namespace, values_file)
+    first = uids(cluster, namespace)
+    old = rendered_job_name(namespace, values_file, "single")
+    new = rendered_job_name(namespace, values_file, "single", "train.single.epochs=7")
+    chart = render_chart_dir(tmp_path / "chart", files=[values_file])
+    done = helm_run(helm, cluster, "upgrade", "lmf", str(chart), "-n", namespace,
+                    "--set", "train.single.epochs=7")
+    assert done.returncode == 0, done.stderr
+    assert records(cluster, namespace) == {"sh.helm.release.v1.lmf.v1": "superseded",
+                                           "sh.helm.release.v1.lmf.v2": "deployed"}
+    # helm computed the same content hash as lmfchart, and pruned the old Job.
+    assert jobs(cluster, namespace)["single"]["metadata"]["name"] == new
+    assert gone(cluster, f"job/{old}", namespace)
+    after = uids(cluster, namespace)
+    assert {k: v for k, v in after.items() if k != f"Job/{new}"} == {
+        k: v for k, v in first.items() if k != f"Job/{old}"}
+    # And lmfchart takes the release back from helm, the Jobs as they are (helm 3 wrote
+    # them client-side: their fields move to lmfchart's apply, an allowed change).
+    back = install(cluster, namespace, values_file, "--set", "train.single.epochs=7")
+    assert f"Job/{new}: failed" not in back.stdout
+    assert uids(cluster, namespace) == after
+
+
+@pytest.mark.usefixtures("kubeflow_crds")
+def test_install_wait_waits_for_deployments_not_for_runs_and_status_shows_the_runs(
+        cluster: Cluster, namespace: str, values_file: str,
+        api_client: Any) -> None:
+    from kubernetes import client
+
+    core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
+    rendered = lmf_objects("lmf", namespace, files=[values_file])
+    waited = [o for o in rendered if o["kind"] not in ("Job", "PyTorchJob")]
+    started = start_lmfchart(cluster, "install", "-n", namespace, "-f", values_file,
+                             "--wait", "--timeout", "2m")
+    try:
+        for name in (F, f"{F}-api"):
+            wait_for(f"deployment {name}", lambda name=name: bool(
+                apps.list_namespaced_deployment(
+                    namespace, field_selector=f"metadata.name={name}").items))
+            make_deployment_ready(core, apps, name, namespace)
+        out, err = started.communicate(timeout=120)
+    finally:
+        started.kill()
+    assert started.returncode == 0, out + err
+    lines = out.splitlines()
+    assert f"waiting up to 2m0s for {len(waited)} objects to be ready" in lines
+    assert any(line.startswith(f"all {len(waited)} objects ready after ") for line in lines)
+    assert records(cluster, namespace) == {"sh.helm.release.v1.lmf.v1": "deployed"}
+
+    shown = lmfchart(cluster, "status", "-n", namespace, "-o", "json")
+    assert shown.exit_code == 0, shown.output
+    states = {(o["kind"], o["name"]): (o["state"], o["message"])
+              for o in json.loads(shown.stdout)["objects"]}
+    runs = {key: value for key, value in states.items() if key[0] in ("Job", "PyTorchJob")}
+    print(json.dumps({f"{k[0]}/{k[1]}": v for k, v in runs.items()}, indent=1))
+    assert len(runs) == 4
+    # The Job controller started them; no kubelet runs their pods.
+    for (kind, name), (state, message) in runs.items():
+        assert state == "InProgress", (name, message)
+        if kind == "Job":
+            assert message.startswith("running: 0/"), message
+        else:
+            assert message == "not started: no training operator has taken it up yet"
+
+
+@pytest.mark.parametrize("dry_run", [[], ["--dry-run"]], ids=["install", "dry-run"])
+def test_install_without_the_crd_names_the_run_and_writes_nothing(
+        cluster: Cluster, without_kubeflow_crds: None, namespace: str, values_file: str,
+        dry_run: list[str]) -> None:
+    done = lmfchart(cluster, "install", "-n", namespace, "-f", values_file, *dry_run)
+    assert done.exit_code == 5, done.output
+    [job] = [o["metadata"]["name"] for o in lmf_objects("lmf", namespace, files=[values_file])
+             if o["kind"] == "PyTorchJob"]
+    assert (f"release lmf in namespace {namespace}: the cluster does not serve 1 kind the "
+            "release needs; nothing was changed:\n"
+            f"  train run kf (PyTorchJob/{job}): kubeflow.org/v1 PyTorchJob is not served: "
+            "install the Kubeflow training operator (its CRDs serve kubeflow.org/v1 "
+            "PyTorchJob) or set train.kf.engine: job") in done.output
+    assert records(cluster, namespace) == {}
+    left = get(cluster, "all,configmaps,leases", namespace)["items"]
+    assert [o["metadata"]["name"] for o in left] == ["kube-root-ca.crt"]
