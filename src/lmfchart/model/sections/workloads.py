@@ -281,7 +281,8 @@ class Api(Section):
 
 
 def _checked_extra(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
-    from lmfchart.model.lfconfig import ALWAYS, written_by_chart  # noqa: PLC0415 (reads this)
+    # Imported here: lfconfig reads this model through the values model.
+    from lmfchart.model.lfconfig import ALWAYS, written_by_chart
 
     for key, value in extra.items():
         source = written_by_chart(kind, key)
