@@ -84,7 +84,8 @@ def _variable(variable: dict[str, Any]) -> str:
 def _env_from(source: dict[str, Any]) -> str:
     kind, ref = next((k, v) for k, v in source.items() if k != "prefix")
     prefix = f", prefixed {source['prefix']}" if source.get("prefix") else ""
-    return f"environment also from every key of {kind.removesuffix('Ref')} {ref.get('name')}{prefix}"
+    where = f"{kind.removesuffix('Ref')} {ref.get('name')}"
+    return f"environment also from every key of {where}{prefix}"
 
 
 def _config_files(objects: list[dict[str, Any]]) -> list[str]:
