@@ -711,24 +711,27 @@ def _launch_step(step: _Step, request: RunRequest) -> None:
     from lmfchart.inputs.durations import parse_duration
     from lmfchart.usecases.launch import launch
     from lmfchart.usecases.preview import preview
+    from lmfchart.usecases.runs import named
     from lmfchart.usecases.wait import wait_for_ready
 
     console = _console()
     try:
+        if step.print_only and (step.dry_run or step.wait):
+            raise UsageError("--print reads no cluster: it takes no --dry-run or --wait")
+        run = named(request)
+        # With --print, stdout is the run's YAML: the name goes to stderr.
+        _say_chosen_name(run, err=step.print_only)
         if step.print_only:
-            if step.dry_run or step.wait:
-                raise UsageError("--print reads no cluster: it takes no --dry-run or --wait")
             shown = preview(release_name=step.release, namespace=step.namespace,
-                            values=step.values, request=request)
+                            values=step.values, run=run)
             _print_notes(shown.notes)
-            _say_chosen_name(shown.run, err=True)
             sys.stdout.write(shown.text)
             return
         timeout_s = parse_duration(step.timeout)
         cluster = _connect(step.kubeconfig, step.kube_context)
         result = launch(
             cluster=cluster, release_name=step.release, namespace=step.namespace,
-            values=step.values, request=request, create_namespace=step.create_namespace,
+            values=step.values, run=run, create_namespace=step.create_namespace,
             dry_run=step.dry_run,
             progress=lambda line: console.print(f"  {line}", markup=False),
             wait=_watched(console, cluster, timeout_s, poll=wait_for_ready,
@@ -751,7 +754,6 @@ def _say_chosen_name(run: NamedRun, *, err: bool = False) -> None:
 
 def _print_launch(console: Console, result: LaunchResult, step: _Step) -> int:
     """Print the release's outcome and the run's Job; the exit code."""
-    _say_chosen_name(result.run)
     outcome = result.install
     if outcome.outcome == "planned":
         code = _print_install(console, outcome)

@@ -18,10 +18,8 @@ from lmfchart.usecases.install import InstallResult, install
 from lmfchart.usecases.releases import read_history
 from lmfchart.usecases.runs import (
     NamedRun,
-    RunRequest,
     flag_layers,
     label,
-    named,
     recorded_runner,
     reused_layer,
     run_objects,
@@ -51,18 +49,17 @@ class LaunchResult:
 
 def launch(
     *, cluster: Cluster, release_name: str, namespace: str, values: ValueOptions,
-    request: RunRequest, create_namespace: bool = False, dry_run: bool = False,
+    run: NamedRun, create_namespace: bool = False, dry_run: bool = False,
     progress: Progress | None = None, wait: Waiter | None = None,
 ) -> LaunchResult:
     """Upgrade the release with the run added: the release's current values (as
     `helm upgrade --reuse-values`), then VALUES, then the run's flags. WAIT, when given,
     waits for the run's objects only: other runs may take days."""
-    run = named(request)
     history = [stored.record for stored in read_history(
         cluster=cluster, release_name=release_name, namespace=namespace)]
     reused = values_record(history)
     options = replace(values, before_files=(reused_layer(reused, run),) if reused else (),
-                      after_flags=flag_layers(request, run))
+                      after_flags=flag_layers(run))
     loaded = load_values(options)
     mine = run_objects(render_objects(loaded.values, release_name=release_name,
                                       namespace=namespace), run)

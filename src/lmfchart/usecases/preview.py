@@ -14,10 +14,8 @@ from lmfchart.model.lfconfig import CONFIG_DIR
 from lmfchart.render.manifests import render_objects, to_yaml_stream
 from lmfchart.usecases.runs import (
     NamedRun,
-    RunRequest,
     flag_layers,
     label,
-    named,
     run_objects,
     runner,
 )
@@ -32,9 +30,8 @@ class RunPreview:
 
 
 def preview(*, release_name: str, namespace: str, values: ValueOptions,
-            request: RunRequest) -> RunPreview:
-    run = named(request)
-    loaded = load_values(replace(values, after_flags=flag_layers(request, run)))
+            run: NamedRun) -> RunPreview:
+    loaded = load_values(replace(values, after_flags=flag_layers(run)))
     mine = run_objects(render_objects(loaded.values, release_name=release_name,
                                       namespace=namespace), run)
     text = to_yaml_stream(mine) + "".join(

@@ -63,6 +63,7 @@ class NamedRun:
     name: str
     chosen: bool
     """True when the name was made from the flags (the user gave none)."""
+    flags: Mapping[str, Any]
 
     def __str__(self) -> str:
         return f"{self.kind} run {self.name}" if self.kind == "train" else f"export {self.name}"
@@ -71,11 +72,11 @@ class NamedRun:
 def named(request: RunRequest) -> NamedRun:
     """The run's name: the one given (checked), or one made from the flags."""
     if request.name is None:
-        return NamedRun(request.kind, _made_name(request), chosen=True)
+        return NamedRun(request.kind, _made_name(request), True, request.flags)
     problem = formats.run_name(request.name)
     if problem:
         raise UsageError(f"{request.kind} name {request.name!r}: {problem}")
-    return NamedRun(request.kind, request.name, chosen=False)
+    return NamedRun(request.kind, request.name, False, request.flags)
 
 
 def _made_name(request: RunRequest) -> str:
@@ -103,11 +104,11 @@ def _label(base: str, suffix: str, *, fallback: str) -> str:
     return f"{head}-{tail}" if tail else head
 
 
-def flag_layers(request: RunRequest, run: NamedRun) -> tuple[ValueLayer, ...]:
+def flag_layers(run: NamedRun) -> tuple[ValueLayer, ...]:
     """One value layer per flag given, setting that key of the run."""
-    keys = RUN_FLAGS[request.kind]
+    keys = RUN_FLAGS[run.kind]
     layers = []
-    for flag, value in request.flags.items():
+    for flag, value in run.flags.items():
         given = _datasets(value) if flag == "--dataset" else value
         layers.append(ValueLayer(flag, {run.kind: {run.name: {keys[flag]: given}}}))
     return tuple(layers)
