@@ -5,7 +5,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
@@ -755,12 +755,18 @@ def _say_chosen_name(run: NamedRun, *, err: bool = False) -> None:
 def _print_launch(console: Console, result: LaunchResult, step: _Step) -> int:
     """Print the release's outcome and the run's Job; the exit code."""
     outcome = result.install
+    code = 0
     if outcome.outcome == "planned":
         code = _print_install(console, outcome)
         would = {"created": "would create", "replaced": "would replace",
                  "unchanged": "would keep"}[result.change]
     else:
-        code = _print_install(console, replace(outcome, release_notes=""))
+        # Not _print_install: the web UI's notes are no news to someone launching a run.
+        where = f"release {outcome.release_name} in namespace {outcome.namespace}"
+        console.print(f"no changes: {where} stays at revision {outcome.revision}"
+                      if outcome.outcome == "unchanged" else
+                      f"{where} {outcome.outcome}: revision {outcome.revision} deployed",
+                      markup=False)
         would = result.change
     job, run = result.job, result.run
     if result.change == "replaced":
