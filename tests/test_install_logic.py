@@ -20,6 +20,7 @@ from lmfchart.usecases.liveobjects import client_side_takeover
 from lmfchart.usecases.lock import acquire
 from lmfchart.usecases.status import history, status
 from lmfchart.usecases.uninstall import uninstall
+from lmfchart.usecases.wait import wait_for_ready
 from tests.conftest import example_values
 from tests.support.fakecluster import FakeCluster
 
@@ -350,3 +351,26 @@ def test_a_kind_the_cluster_does_not_serve_is_refused_before_anything_is_written
         "Ingress is not served: install the CustomResourceDefinition that serves it")
     assert refused.value.exit_code == 5
     assert cluster.requests == [] and cluster.namespaces == set() and not cluster.secrets
+
+
+def _waited_kinds(values: ValueOptions, *, wait_for_runs: bool) -> list[str]:
+    cluster, waited = FakeCluster((NS,)), []
+
+    def wait(refs: Any) -> Any:
+        waited.extend(ref.kind for ref in refs)
+        return wait_for_ready(cluster=cluster, refs=[], timeout_s=1)
+
+    run(cluster, values, wait=wait, wait_for_runs=wait_for_runs)
+    return sorted(set(waited))
+
+
+def test_wait_leaves_the_runs_out_unless_asked() -> None:
+    """A release is ready when it serves: its training runs may take days (a launch of one
+    run waits for that run: wait_for_runs)."""
+    values = ValueOptions(sets=(
+        "storage.output.type=hostPath,storage.output.hostPath=/srv/output",
+        "train.a.model=/m,train.a.datasets={d}",
+        "export.b.model=/m,export.b.adapter=/srv/output/train/a"))
+    assert _waited_kinds(values, wait_for_runs=False) == ["ConfigMap", "Deployment", "Service"]
+    assert _waited_kinds(values, wait_for_runs=True) == [
+        "ConfigMap", "Deployment", "Job", "Service"]

@@ -24,10 +24,11 @@ pytestmark = [pytest.mark.e2e, pytest.mark.helm]
 
 F = "lmf-llama-factory"
 MODEL = "/root/.cache/huggingface/models/Yi-6B"
-# Like examples/fine-tuning, on host folders (no volume provisioner runs here).
+# Like examples/fine-tuning; the nodes share an existing claim (no volume provisioner runs
+# here: a claim of the chart would stay Pending).
 VALUES = {
     "hub": {"offline": True},
-    "storage": {"output": {"type": "hostPath", "hostPath": "/srv/llama-factory/output"},
+    "storage": {"output": {"type": "existingClaim", "existingClaim": "shared-output"},
                 "hfCache": {"type": "hostPath", "hostPath": "/srv/llama-factory/hf-cache"}},
     "train": {
         "single": {"model": MODEL, "datasets": ["alpaca_en_demo"], "template": "yi",
@@ -117,7 +118,7 @@ def assert_single_node_run(cluster: Cluster, namespace: str, single: dict[str, A
     volumes = {v["name"]: v for v in pod["volumes"]}
     assert volumes["config"]["configMap"]["name"] == f"{F}-train-single"
     assert volumes["dshm"]["emptyDir"]["medium"] == "Memory"
-    assert volumes["output"]["hostPath"]["path"] == "/srv/llama-factory/output"
+    assert volumes["output"]["persistentVolumeClaim"]["claimName"] == "shared-output"
     config = get(cluster, f"configmap/{F}-train-single", namespace)["data"]["train.yaml"]
     assert yaml.safe_load(config)["model_name_or_path"] == MODEL
 

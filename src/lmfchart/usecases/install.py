@@ -76,6 +76,7 @@ class PlannedRelease:
     value_notes: tuple[str, ...] = ()
     objects: list[dict[str, Any]] = field(default_factory=list)
     adopted: set[ObjectRef] = field(default_factory=set)
+    wait_for_runs: bool = False
 
     @property
     def latest(self) -> ReleaseRecord | None:
@@ -94,13 +95,16 @@ def install(
     *, cluster: Cluster, release_name: str, namespace: str, values: ValueOptions,
     create_namespace: bool = False, dry_run: bool = False, take_ownership: bool = False,
     rollback_on_failure: bool = False, progress: Progress | None = None,
-    wait: Waiter | None = None,
+    wait: Waiter | None = None, wait_for_runs: bool = False,
 ) -> InstallResult:
     """WAIT, when given, is called with the release's objects once they are applied; the
     revision is recorded `deployed` only if they all became ready, else `failed` (as Helm's
-    `--wait` does) and NotReadyError says why."""
+    `--wait` does) and NotReadyError says why. Runs (Jobs, PyTorchJobs) are left out of
+    the wait unless WAIT_FOR_RUNS: a release is ready when it serves, not when its
+    training runs have finished."""
     say = progress or (lambda _line: None)
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
+    release.wait_for_runs = wait_for_runs
     # A kind the cluster lacks (a CRD not installed) would fail halfway: refuse first.
     refuse_unserved(cluster=cluster, objects=release.objects, release_name=release_name,
                     namespace=namespace)
@@ -302,9 +306,8 @@ def _wait_for(wait: Waiter | None, release: PlannedRelease, *, cluster: Cluster,
         return
     failed = f'{"Upgrade" if upgrading else "Release"} "{release.name}" failed'
     try:
-        # Runs (Jobs, PyTorchJobs) are started, not waited for: they take hours.
         waited = wait([ObjectRef.of(obj) for obj in release.objects
-                       if not is_run(obj["apiVersion"], obj["kind"])])
+                       if release.wait_for_runs or not is_run(obj["apiVersion"], obj["kind"])])
     except KeyboardInterrupt:
         # Never leave the revision pending-*: that would block every later install.
         if pending is not None:

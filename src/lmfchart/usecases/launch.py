@@ -71,6 +71,7 @@ def launch(
         cluster=cluster, release_name=release_name, namespace=namespace, values=options,
         create_namespace=create_namespace, dry_run=dry_run, progress=progress,
         wait=None if wait is None else _waiting_for({ObjectRef.of(o) for o in mine}, wait),
+        wait_for_runs=True,
     )
     entry = (loaded.values.train if run.kind == "train" else loaded.values.export)[run.name]
     return LaunchResult(run, result, label(job), label(previous) if previous else None,
