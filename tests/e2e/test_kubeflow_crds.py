@@ -95,7 +95,8 @@ def test_without_the_crd_the_run_is_named_with_what_to_do(
         "release needs; nothing was changed:\n"
         f"  train run yi-agent (PyTorchJob/{job['metadata']['name']}): kubeflow.org/v1 "
         "PyTorchJob is not served: install the Kubeflow training operator (its CRDs serve "
-        "kubeflow.org/v1 PyTorchJob) or set train.yi-agent.engine: job")
+        "kubeflow.org/v1 PyTorchJob) or set train.yi-agent.engine: job "
+        "(`lmfchart train --engine job`)")
 
 
 def test_a_crd_removed_since_discovery_was_cached_is_seen_gone(

@@ -330,7 +330,8 @@ def test_install_without_the_crd_names_the_run_and_writes_nothing(
             "release needs; nothing was changed:\n"
             f"  train run kf (PyTorchJob/{job}): kubeflow.org/v1 PyTorchJob is not served: "
             "install the Kubeflow training operator (its CRDs serve kubeflow.org/v1 "
-            "PyTorchJob) or set train.kf.engine: job") in done.output
+            "PyTorchJob) or set train.kf.engine: job (`lmfchart train --engine job`)") in (
+        done.output)
     assert records(cluster, namespace) == {}
     left = get(cluster, "all,configmaps,leases", namespace)["items"]
     assert [o["metadata"]["name"] for o in left] == ["kube-root-ca.crt"]

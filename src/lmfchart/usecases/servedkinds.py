@@ -18,7 +18,7 @@ COMPONENT_LABEL = "app.kubernetes.io/component"
 _REMEDIES = {
     ("kubeflow.org/v1", "PyTorchJob"): (
         "install the Kubeflow training operator (its CRDs serve kubeflow.org/v1 PyTorchJob) "
-        "or set {component}.{run}.engine: job"),
+        "or set {component}.{run}.engine: job (`lmfchart train --engine job`)"),
 }
 _DEFAULT_REMEDY = "install the CustomResourceDefinition that serves it"
 
