@@ -3,6 +3,7 @@ leaving records Helm 3 and 4 read as their own."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
 from typing import Any, Literal
@@ -38,7 +39,7 @@ from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pendin
 from lmfchart.usecases.rollback import rollback
 from lmfchart.usecases.servedkinds import refuse_unserved
 from lmfchart.usecases.uninstall import uninstall
-from lmfchart.usecases.wait import Waiter
+from lmfchart.usecases.wait import Waiter, WaitResult
 
 # The API server cannot dry-run objects in a namespace it has not stored yet.
 UNCHECKED_NAMESPACE = (
@@ -76,7 +77,6 @@ class PlannedRelease:
     value_notes: tuple[str, ...] = ()
     objects: list[dict[str, Any]] = field(default_factory=list)
     adopted: set[ObjectRef] = field(default_factory=set)
-    wait_for_runs: bool = False
 
     @property
     def latest(self) -> ReleaseRecord | None:
@@ -104,7 +104,8 @@ def install(
     training runs have finished."""
     say = progress or (lambda _line: None)
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
-    release.wait_for_runs = wait_for_runs
+    if wait is not None and not wait_for_runs:
+        wait = _without_runs(wait)
     # A kind the cluster lacks (a CRD not installed) would fail halfway: refuse first.
     refuse_unserved(cluster=cluster, objects=release.objects, release_name=release_name,
                     namespace=namespace)
@@ -159,6 +160,13 @@ def install(
                 raise
             raise _recovered(cluster, release, e, say) from e
     return replace(result, namespace_created=created_namespace)
+
+
+def _without_runs(wait: Waiter) -> Waiter:
+    def wait_for_services(refs: Sequence[ObjectRef]) -> WaitResult:
+        return wait([ref for ref in refs if not is_run(ref.api_version, ref.kind)])
+
+    return wait_for_services
 
 
 def _recovered(cluster: Cluster, release: PlannedRelease,
@@ -306,8 +314,7 @@ def _wait_for(wait: Waiter | None, release: PlannedRelease, *, cluster: Cluster,
         return
     failed = f'{"Upgrade" if upgrading else "Release"} "{release.name}" failed'
     try:
-        waited = wait([ObjectRef.of(obj) for obj in release.objects
-                       if release.wait_for_runs or not is_run(obj["apiVersion"], obj["kind"])])
+        waited = wait([ObjectRef.of(obj) for obj in release.objects])
     except KeyboardInterrupt:
         # Never leave the revision pending-*: that would block every later install.
         if pending is not None:
