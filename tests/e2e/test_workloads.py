@@ -203,10 +203,11 @@ def _pods(cluster: Cluster, namespace: str, selector: str,
     return found if len(found) == count else None
 
 
-def rendered_job_name(namespace: str, values_file: str, run: str, *sets: str) -> str:
-    """The name `lmfchart template` gives run RUN's Job for these values."""
+def rendered_name(namespace: str, values_file: str, run: str, kind: str = "Job",
+                  *sets: str) -> str:
+    """The name `lmfchart template` gives run RUN's KIND for these values."""
     [job] = [o for o in lmf_objects("lmf", namespace, files=[values_file], sets=list(sets))
-             if o["kind"] == "Job" and o["metadata"]["labels"]["llama-factory/run"] == run]
+             if o["kind"] == kind and o["metadata"]["labels"]["llama-factory/run"] == run]
     name: str = job["metadata"]["name"]
     return name
 
@@ -226,17 +227,25 @@ def gone(cluster: Cluster, what: str, namespace: str) -> bool:
 def test_a_changed_run_is_a_new_job_and_the_old_one_is_pruned(
         cluster: Cluster, namespace: str,
         values_file: str) -> None:
+    # The server dry-runs every object, the PyTorchJob against its CRD, and stores none.
+    planned = install(cluster, namespace, values_file, "--dry-run")
+    pytorchjob = rendered_name(namespace, values_file, "kf", "PyTorchJob")
+    assert f"  would create  PyTorchJob/{pytorchjob}" in planned.stdout.splitlines()
+    assert uids(cluster, namespace) == {}
     install(cluster, namespace, values_file)
     first = uids(cluster, namespace)
     assert len(first) == 4
+    # What the server defaulted in the Jobs and the PyTorchJob is no change.
+    unchanged = lmfchart(cluster, "diff", "-n", namespace, "-f", values_file)
+    assert unchanged.exit_code == 0, unchanged.output
 
     again = install(cluster, namespace, values_file)
     assert f"no changes: release lmf in namespace {namespace} stays at revision 1" in (
         again.stdout)
     assert uids(cluster, namespace) == first  # the same Jobs, not re-created
 
-    old = rendered_job_name(namespace, values_file, "single")
-    new = rendered_job_name(namespace, values_file, "single", "train.single.epochs=5")
+    old = rendered_name(namespace, values_file, "single")
+    new = rendered_name(namespace, values_file, "single", "Job", "train.single.epochs=5")
     assert new != old
     upgraded = install(cluster, namespace, values_file, "--set", "train.single.epochs=5")
     assert f"Job/{new}: created" in upgraded.stdout
@@ -255,8 +264,8 @@ def test_helm_upgrades_a_changed_run_without_an_immutable_field_error(
         values_file: str, tmp_path: Path) -> None:
     install(cluster, namespace, values_file)
     first = uids(cluster, namespace)
-    old = rendered_job_name(namespace, values_file, "single")
-    new = rendered_job_name(namespace, values_file, "single", "train.single.epochs=7")
+    old = rendered_name(namespace, values_file, "single")
+    new = rendered_name(namespace, values_file, "single", "Job", "train.single.epochs=7")
     chart = render_chart_dir(tmp_path / "chart", files=[values_file])
     done = helm_run(helm, cluster, "upgrade", "lmf", str(chart), "-n", namespace,
                     "--set", "train.single.epochs=7")
