@@ -56,9 +56,9 @@ REMOVED: dict[str, tuple[str, str | None]] = {
     "save_safetensors": (
         "was removed in transformers 5, which always saves safetensors: drop the key", None,
     ),
-    "fp16_backend": ("was removed in transformers 5: drop the key (bf16/fp16 use AMP)", None),
+    "fp16_backend": ("was removed in transformers 5: drop the key", None),
     "half_precision_backend": (
-        "was removed in transformers 5: drop the key (bf16/fp16 use AMP)", None,
+        "was removed in transformers 5: drop the key", None,
     ),
 }
 # Keys transformers 5.6 still accepts but marks deprecated (removal announced): key ->

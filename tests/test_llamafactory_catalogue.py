@@ -9,6 +9,7 @@ registers, what `get_train_args`/`export_model`/`get_infer_args` accept and refu
 from __future__ import annotations
 
 import importlib.util
+import json
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -17,6 +18,7 @@ from types import ModuleType
 from typing import Any
 
 import pytest
+import yaml
 
 from lmfchart.model.llamafactory.catalogue import Kind, catalogue, check_key
 from tests.conftest import REPO
@@ -115,7 +117,7 @@ MISSED = [
          "unknown template 'baichuan2' for LLaMA-Factory 0.9.5"),
     Case("unknown api template", "api", {**API, "template": "Qwen3"}, "template",
          "unknown template 'Qwen3' for LLaMA-Factory 0.9.5 (did you mean 'qwen3'?)"),
-    Case("learning rate YAML reads as text", "train", {**TRAIN, "learning_rate": "1e-4"},
+    Case("learning rate as text", "train", {**TRAIN, "learning_rate": "1e-4"},
          "learning_rate", "expected a number, got a string"),
     Case("warmup_ratio, deprecated in transformers 5", "train", {**TRAIN, "warmup_ratio": 0.1},
          "warmup_ratio", "warmup_ratio is deprecated in transformers 5 (to be removed): use "
@@ -150,11 +152,20 @@ REFUSED = [
 ]
 
 
+# Configs as the YAML text of a ConfigMap: LLaMA-Factory reads the file with OmegaConf.
+TRAIN_YAML = yaml.safe_dump(TRAIN, sort_keys=False)
+YAML_TEXT: dict[str, tuple[llamafactory.ConfigKind, str]] = {
+    "train as YAML text": ("train", TRAIN_YAML),
+    "export as YAML text": ("export", yaml.safe_dump(EXPORT, sort_keys=False)),
+    "duplicate key in YAML text": ("train", TRAIN_YAML + "stage: sft\n"),
+}
+
+
 @pytest.fixture(scope="module")
 def parsed(llamafactory_oracle: ModuleType) -> dict[str, llamafactory.ParseResult]:
     """Every config of this module through the real parser, in one subprocess."""
-    named: list[tuple[str, llamafactory.ConfigKind, dict[str, Any]]] = [
-        (name, kind, config) for name, (kind, config) in GOOD.items()
+    named: list[tuple[str, llamafactory.ConfigKind, dict[str, Any] | str]] = [
+        (name, kind, config) for name, (kind, config) in (GOOD | YAML_TEXT).items()
     ]
     named += [(case.name, case.kind, case.config) for case in MISSED + REFUSED]
     results = llamafactory.parse_configs([(kind, config) for _, kind, config in named])
@@ -172,6 +183,19 @@ def test_catalogue_keys_are_the_parsers_keys(kind: str) -> None:
     ours = set(catalogue().keys(kind))  # type: ignore[arg-type]
     theirs = set(llamafactory.accepted_keys(kind))  # type: ignore[arg-type]
     assert ours == theirs, _difference(kind, ours, theirs)
+
+
+@pytest.mark.llamafactory
+@pytest.mark.parametrize("kind", ["train", "infer"])
+def test_catalogue_types_are_the_live_dataclass_types(kind: str) -> None:
+    """Type, optional, accepts and choices of each key, from the source by `ast` (the
+    catalogue) and from the imported dataclasses' type hints (the installed package)."""
+    ours = json.loads(SHIPPED.read_text(encoding="utf-8"))[f"{kind}_keys"]
+    theirs = llamafactory.facts()[f"{kind}_entries"]
+    assert isinstance(theirs, dict)
+    differ = {k: {"catalogue": ours.get(k), "package": theirs.get(k)}
+              for k in ours.keys() | theirs.keys() if ours.get(k) != theirs.get(k)}
+    assert differ == {}
 
 
 @pytest.mark.llamafactory
@@ -194,6 +218,15 @@ def test_good_configs_pass_the_parser_and_the_catalogue(
     catalogue_kind: Kind = "train" if kind == "train" else "infer"
     problems = {k: check_key(catalogue_kind, k, v) for k, v in config.items()}
     assert {k: p for k, p in problems.items() if p} == {}
+
+
+@pytest.mark.llamafactory
+def test_yaml_text_is_read_as_the_cli_reads_a_file(
+    parsed: dict[str, llamafactory.ParseResult],
+) -> None:
+    assert parsed["train as YAML text"].ok, parsed["train as YAML text"].error
+    assert parsed["export as YAML text"].ok, parsed["export as YAML text"].error
+    assert "found duplicate key stage" in parsed["duplicate key in YAML text"].error
 
 
 @pytest.mark.llamafactory
@@ -242,3 +275,42 @@ def test_generator_rebuilds_the_shipped_catalogue(tmp_path: Path) -> None:
     assert out.read_text(encoding="utf-8") == SHIPPED.read_text(encoding="utf-8"), (
         "scripts/llamafactory_catalogue.py writes a different catalogue: run it and commit"
     )
+
+
+# --- check_key on its own (no venv needed) ---------------------------------------------------
+
+
+@pytest.mark.parametrize(("kind", "key", "value", "problem"), [
+    ("train", "learning_rate", 1, None),  # an integer is a number
+    ("train", "learning_rate", True, "expected a number, got a boolean"),
+    ("train", "lora_rank", 8.0, "expected an integer, got a number"),
+    ("train", "bf16", "true", "expected true or false, got a string"),
+    ("train", "bf16", None, "expected true or false, got null"),
+    ("train", "max_samples", None, None),  # optional
+    ("train", "report_to", "none", None),
+    ("train", "report_to", ["tensorboard", "wandb"], None),
+    ("train", "report_to", 5, "expected a list or a string, got an integer"),
+    ("train", "deepspeed", {"zero_optimization": {"stage": 2}}, None),
+    ("train", "deepspeed", "/app/examples/deepspeed/ds_z2_config.json", None),
+    ("train", "deepspeed", ["z2"], "expected a map or a string, got a list"),
+    ("train", "lr_scheduler_type", "cosine", None),
+    ("train", "zzzz_not_a_key", 1, "unknown LLaMA-Factory train key 'zzzz_not_a_key'"),
+    ("infer", "export_size", 2, None),
+    ("infer", "export_device", "gpu",
+     "export_device 'gpu' is not known to LLaMA-Factory 0.9.5: expected one of cpu, auto"),
+    # transformers' removals are train keys; in an export or api config they are just unknown
+    ("infer", "no_cuda", True, "unknown LLaMA-Factory infer key 'no_cuda'"),
+])
+def test_check_key(kind: Kind, key: str, value: object, problem: str | None) -> None:
+    assert check_key(kind, key, value) == problem
+
+
+def test_catalogue_names_the_pinned_versions_and_templates() -> None:
+    cat = catalogue()
+    assert (cat.llamafactory_version, cat.transformers_version) == ("0.9.5", "5.6.0")
+    assert {"default", "empty", "alpaca", "llama3", "qwen", "qwen3"} <= set(cat.templates)
+    # Removed in 0.9.5: a config naming one would fail only once the job runs.
+    assert not {"baichuan2", "chatglm2", "intern", "xverse", "yayi"} & set(cat.templates)
+    assert cat.keys("infer") is cat.infer_keys
+    assert "export_dir" in cat.infer_keys and "export_dir" in cat.train_keys
+    assert "learning_rate" not in cat.infer_keys

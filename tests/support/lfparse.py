@@ -12,9 +12,11 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import enum
 import json
 import sys
 import tempfile
+import types
 import typing
 from pathlib import Path
 from typing import Any
@@ -35,6 +37,72 @@ def _accepted(classes: list[type]) -> list[str]:
                    if f.init})
 
 
+def _plain_kind(hint: Any) -> str:
+    origin = typing.get_origin(hint) or hint
+    if hint in (bool, int, float, str):
+        return hint.__name__
+    if origin in (list, tuple, set):
+        return "list"
+    if origin is dict:
+        return "dict"
+    return "any"
+
+
+def _entry(hint: Any, metadata: Any) -> dict[str, Any]:
+    """A key's catalogue entry worked out from the live type, for comparison with the one
+    the generator reads from the source."""
+    is_union = typing.get_origin(hint) in (typing.Union, types.UnionType)
+    members = typing.get_args(hint) if is_union else (hint,)
+    optional, kinds, literal, enum_values, plain = False, set(), [], [], set()
+    for member in members:
+        if member is type(None):
+            optional = True
+        elif typing.get_origin(member) is typing.Literal:
+            for value in typing.get_args(member):
+                if value is None:
+                    optional = True
+                else:
+                    literal.append(value)
+                    kinds.add(type(value).__name__)
+        elif isinstance(member, type) and issubclass(member, enum.Enum):
+            enum_values += [m.value for m in member]
+            kinds |= {type(m.value).__name__ for m in member}
+        else:
+            plain.add(_plain_kind(member))
+    kinds |= plain
+    if not plain:
+        choices = literal + enum_values or None
+    elif plain == {"str"} and enum_values and not literal:  # transformers: str -> the enum
+        choices = enum_values
+    else:
+        choices = None
+    listed = metadata.get("choices")
+    if choices is None and isinstance(listed, list | tuple):
+        choices = list(listed)
+    entry: dict[str, Any] = {"optional": optional}
+    if len(kinds) == 1 and "any" not in kinds:
+        entry["type"] = kinds.pop()
+    else:
+        entry["type"] = "any"
+        if kinds and "any" not in kinds:
+            entry["accepts"] = sorted(kinds)
+    if choices is not None:
+        entry["choices"] = choices
+    return entry
+
+
+def _entries(classes: list[type]) -> dict[str, dict[str, Any]]:
+    from transformers import HfArgumentParser
+
+    entries: dict[str, dict[str, Any]] = {}
+    for cls in HfArgumentParser(classes).dataclass_types:
+        hints = typing.get_type_hints(cls)
+        for f in dataclasses.fields(cls):
+            if f.init:
+                entries.setdefault(f.name, _entry(hints[f.name], f.metadata))
+    return entries
+
+
 def _literal_choices(cls: type, name: str) -> list[Any]:
     return list(typing.get_args(typing.get_type_hints(cls)[name]))
 
@@ -49,6 +117,8 @@ def facts() -> dict[str, Any]:
     return {
         "train_keys": _accepted(parser._TRAIN_ARGS),
         "infer_keys": _accepted(parser._INFER_ARGS),
+        "train_entries": _entries(parser._TRAIN_ARGS),
+        "infer_entries": _entries(parser._INFER_ARGS),
         "stages": _literal_choices(FinetuningArguments, "stage"),
         "finetuning_types": _literal_choices(FinetuningArguments, "finetuning_type"),
         "infer_backends": [member.value for member in backend],
