@@ -34,7 +34,7 @@ VERSION = "0.9.5"
 REQUIREMENTS = Path(__file__).with_name("llamafactory-requirements.txt")
 PARSE_SCRIPT = Path(__file__).with_name("lfparse.py")
 SKIP_ENV = "LMFCHART_SKIP_LLAMAFACTORY"
-# triton (about 0.6 GB) is torch's GPU kernel compiler: parsing never compiles, and torch,
+# triton (about 1 GB on disk) is torch's GPU kernel compiler: parsing never compiles, and torch,
 # transformers and llamafactory import without it.
 DROPPED_AFTER_INSTALL = ("triton",)
 ConfigKind = Literal["train", "export", "api"]
@@ -191,6 +191,15 @@ def accepted_keys(kind: Literal["train", "infer"]) -> frozenset[str]:
     return frozenset(keys)
 
 
+def main() -> int:
+    try:
+        print(ensure_venv())
+    except OracleUnavailableError as e:
+        print(f"LLaMA-Factory {VERSION}'s venv could not be built in {venv_dir()}: {e}",
+              file=sys.stderr)
+        return 1
+    return 0
+
+
 if __name__ == "__main__":
-    print(ensure_venv())
-    sys.exit(0)
+    sys.exit(main())
