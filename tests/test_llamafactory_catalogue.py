@@ -161,6 +161,16 @@ YAML_TEXT: dict[str, tuple[llamafactory.ConfigKind, str]] = {
 }
 
 
+# transformers 5's removed and deprecated keys, as the catalogue lists them.
+RETIRED = sorted({**catalogue().removed_keys, **catalogue().deprecated_keys})
+
+
+def _sample(key: str) -> object:
+    """A value of a deprecated key's own type; a removed key is refused whatever its value."""
+    spec = catalogue().train_keys.get(key)
+    return {"float": 0.1, "str": "/nonexistent/logs"}.get(spec.type if spec else "", True)
+
+
 @pytest.fixture(scope="module")
 def parsed(llamafactory_oracle: ModuleType) -> dict[str, llamafactory.ParseResult]:
     """Every config of this module through the real parser, in one subprocess."""
@@ -168,6 +178,7 @@ def parsed(llamafactory_oracle: ModuleType) -> dict[str, llamafactory.ParseResul
         (name, kind, config) for name, (kind, config) in (GOOD | YAML_TEXT).items()
     ]
     named += [(case.name, case.kind, case.config) for case in MISSED + REFUSED]
+    named += [(f"with {key}", "train", {**TRAIN, key: _sample(key)}) for key in RETIRED]
     results = llamafactory.parse_configs([(kind, config) for _, kind, config in named])
     return {name: result for (name, _, _), result in zip(named, results, strict=True)}
 
@@ -248,6 +259,21 @@ def test_what_the_parser_refuses_the_catalogue_refuses(
     assert not result.ok
     assert case.parser_error in result.error
     assert check_key(case.catalogue_kind, case.key, case.config[case.key]) == case.problem
+
+
+@pytest.mark.llamafactory
+@pytest.mark.parametrize("key", RETIRED)
+def test_retired_keys_are_what_transformers_5_says(
+    key: str, parsed: dict[str, llamafactory.ParseResult]
+) -> None:
+    """A removed key is refused by the parser as unknown; a deprecated one still accepted,
+    so only the catalogue can tell the user to move off it."""
+    result = parsed[f"with {key}"]
+    if key in catalogue().removed_keys:
+        assert not result.ok and f"['{key}']" in result.error, result
+    else:
+        assert result.ok, result.error
+    assert check_key("train", key, _sample(key)) is not None
 
 
 def _generator() -> Any:
