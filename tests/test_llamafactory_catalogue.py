@@ -190,9 +190,9 @@ def _difference(kind: str, ours: set[str], theirs: set[str]) -> str:
 
 @pytest.mark.llamafactory
 @pytest.mark.parametrize("kind", ["train", "infer"])
-def test_catalogue_keys_are_the_parsers_keys(kind: str) -> None:
-    ours = set(catalogue().keys(kind))  # type: ignore[arg-type]
-    theirs = set(llamafactory.accepted_keys(kind))  # type: ignore[arg-type]
+def test_catalogue_keys_are_the_parsers_keys(kind: Kind) -> None:
+    ours = set(catalogue().keys(kind))
+    theirs = set(llamafactory.accepted_keys(kind))
     assert ours == theirs, _difference(kind, ours, theirs)
 
 
