@@ -346,7 +346,7 @@ CASES = [
     Case("train-relative-dataset-dir", _RUN + "    datasetDir: data\n", "absolute path",
          key="train.r.datasetDir", line=8),
     Case("train-warmup-ratio-in-extra", _RUN + "    extra:\n      warmup_ratio: 0.1\n",
-         "removed in transformers 5", key="train.r.extra", line=8),
+         "use warmup_steps", key="train.r.extra", line=8),
     Case("train-fp16-in-extra-beside-bf16", _RUN + "    extra:\n      fp16: true\n",
          "written by the chart from precision", key="train.r.extra", line=8),
     Case("train-run-name-too-long",

@@ -152,7 +152,8 @@ def _workload_rules() -> Iterator[Rule]:
         yield Rule(
             (kind,), and_(Value(kind), lost),
             printf(f"{kind} Jobs write to storage.output, which is %s: their results would "
-                   "be lost with the pod; make storage.output a pvc, existingClaim or hostPath",
+                   "be lost with the pod; make storage.output a pvc, existingClaim or hostPath "
+                   "(--set storage.output.type=pvc)",
                    output_type),
         )
 
