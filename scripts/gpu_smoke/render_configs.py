@@ -12,9 +12,9 @@ would see, so the device can run exactly that outside Kubernetes:
 
 Each folder holds `configmap/` (the ConfigMap's files: train.yaml and dataset_info.json,
 or export.yaml), `config_dir` (where the pod mounts them), `command` (the container's
-command line) and `pod.env` (its environment as shell `export` lines; a value the pod
-reads from its Job completion index reads `$JOB_COMPLETION_INDEX`, the variable
-Kubernetes also sets in an Indexed Job's pods).
+command line), `gpus` (the GPUs it asks for) and `pod.env` (its environment as shell
+`export` lines; a value the pod reads from its Job completion index reads
+`$JOB_COMPLETION_INDEX`, the variable Kubernetes also sets in an Indexed Job's pods).
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_VALUES = REPO / "examples" / "gpu-smoke" / "values.yaml"
 RELEASE = "smoke"
 NAMESPACE = "gpu-smoke"
+GPU_RESOURCE = "nvidia.com/gpu"
 COMPLETION_INDEX_FIELD = "metadata.annotations['batch.kubernetes.io/job-completion-index']"
 
 
@@ -97,9 +98,12 @@ def write_pod(*, objects: list[dict[str, Any]], job: dict[str, Any], folder: Pat
     (folder / "command").write_text(shlex.join(command) + "\n", encoding="utf-8")
     lines = [line for line in map(env_line, container.get("env", [])) if line]
     (folder / "pod.env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    limits = container.get("resources", {}).get("limits", {})
+    gpus = int(limits.get(GPU_RESOURCE, 0))
+    (folder / "gpus").write_text(f"{gpus}\n", encoding="utf-8")
     print(f"{job['metadata']['name']}: {shlex.join(command)} -> {folder}")
     print(f"  ConfigMap {config_map['metadata']['name']} at {mount['mountPath']}: "
-          f"{', '.join(sorted(config_map['data']))}")
+          f"{', '.join(sorted(config_map['data']))}; {gpus} GPU(s)")
 
 
 def check_indexed(objects: list[dict[str, Any]], job: dict[str, Any], nodes: int) -> None:

@@ -39,12 +39,19 @@ run_pod() {  # POD_FOLDER [INDEX]: the container's command with its env, from /a
         export JOB_COMPLETION_INDEX=${2:-0}
         # shellcheck disable=SC1091
         source "$1/pod.env"
-        if [ -n "${2:-}" ]; then
-            export MASTER_ADDR=127.0.0.1 CUDA_VISIBLE_DEVICES=$2
-        fi
-        env | grep -E '^(FORCE_TORCHRUN|NNODES|NODE_RANK|RANK|NPROC_PER_NODE|MASTER_ADDR|MASTER_PORT|CUDA_VISIBLE_DEVICES|HF_HUB_OFFLINE)=' | sort
+        # The pod sees only the GPUs it asks for: pod INDEX gets the INDEX-th group of them.
+        gpus=$(cat "$1/gpus")
+        first=$(( JOB_COMPLETION_INDEX * gpus ))
+        export CUDA_VISIBLE_DEVICES=$(seq -s, "$first" $(( first + gpus - 1 )))
+        [ -n "${2:-}" ] && export MASTER_ADDR=127.0.0.1
+        # One write, so that pods started together do not interleave their lines.
+        summary=$(
+            echo "== $(basename "$1") pod ${2:-}"
+            env | grep -E '^(FORCE_TORCHRUN|NNODES|NODE_RANK|RANK|NPROC_PER_NODE|MASTER_ADDR|MASTER_PORT|CUDA_VISIBLE_DEVICES|HF_HUB_OFFLINE)=' | sort
+            echo "\$ $(cat "$1/command")"
+        )
+        echo "$summary" >> "$OUT/pods.txt"
         mkdir -p /app && cd /app || exit 1
-        echo "\$ $(cat "$1/command")"
         timeout 300 bash -c "$(cat "$1/command")"
     )
 }
