@@ -12,9 +12,10 @@ would see, so the device can run exactly that outside Kubernetes:
 
 Each folder holds `configmap/` (the ConfigMap's files: train.yaml and dataset_info.json,
 or export.yaml), `config_dir` (where the pod mounts them), `command` (the container's
-command line), `gpus` (the GPUs it asks for) and `pod.env` (its environment as shell
-`export` lines; a value the pod reads from its Job completion index reads
-`$JOB_COMPLETION_INDEX`, the variable Kubernetes also sets in an Indexed Job's pods).
+command line), `mounts` (its other volumes' mount paths, one a line), `gpus` (the GPUs
+it asks for) and `pod.env` (its environment as shell `export` lines; a value the pod
+reads from its Job completion index reads `$JOB_COMPLETION_INDEX`, the variable
+Kubernetes also sets in an Indexed Job's pods).
 """
 
 from __future__ import annotations
@@ -98,6 +99,8 @@ def write_pod(*, objects: list[dict[str, Any]], job: dict[str, Any], folder: Pat
     (folder / "command").write_text(shlex.join(command) + "\n", encoding="utf-8")
     lines = [line for line in map(env_line, container.get("env", [])) if line]
     (folder / "pod.env").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    volumes = [m["mountPath"] for m in container.get("volumeMounts", []) if m is not mount]
+    (folder / "mounts").write_text("".join(f"{path}\n" for path in volumes), encoding="utf-8")
     limits = container.get("resources", {}).get("limits", {})
     gpus = int(limits.get(GPU_RESOURCE, 0))
     (folder / "gpus").write_text(f"{gpus}\n", encoding="utf-8")

@@ -28,8 +28,9 @@ config_value() {  # FILE KEY
     python3 -c 'import sys, yaml; print(yaml.safe_load(open(sys.argv[1]))[sys.argv[2]])' "$1" "$2"
 }
 
-install_configmap() {  # POD_FOLDER: put the ConfigMap's files where the pod mounts them
+install_pod_files() {  # POD_FOLDER: its volumes as folders, its ConfigMap's files in place
     local dir
+    xargs mkdir -p < "$1/mounts"
     dir=$(cat "$1/config_dir")
     mkdir -p "$dir" && cp "$1"/configmap/* "$dir"/
 }
@@ -75,8 +76,8 @@ data_file=$(python3 -c 'import json, sys; print(next(iter(json.load(open(sys.arg
     "$train/configmap/dataset_info.json")
 python3 "$here/make_tiny_model.py" "$model" || exit 1
 python3 "$here/make_dataset.py" "$(dirname "$data_file")" --name "$(basename "$data_file" .json)" || exit 1
-install_configmap "$train"
-install_configmap "$rendered/export"
+install_pod_files "$train"
+install_pod_files "$rendered/export"
 
 status=0
 if [ "$mode" = single ]; then
