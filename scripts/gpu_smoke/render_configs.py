@@ -1,6 +1,6 @@
 """Render the GPU smoke run's LLaMA-Factory configs and pod settings with lmfchart.
 
-Usage: python render_configs.py OUT_DIR [--values FILE] [--nodes N]
+Usage: python render_configs.py OUT_DIR [--values FILE] [--nodes N] [--gpus N]
 
 Runs `lmfchart template` on the values file (examples/gpu-smoke/values.yaml by default)
 and writes, for the one training run and the one export it declares, what their pods
@@ -9,6 +9,8 @@ would see, so the device can run exactly that outside Kubernetes:
     OUT_DIR/train/            the training run's pod
     OUT_DIR/export/           the export's pod
     OUT_DIR/train-<N>nodes/   the same run rendered with nodes=N (an Indexed Job)
+    OUT_DIR/train-<N>gpus/    the same run rendered with gpus=N (one pod, N GPUs), writing
+                              to its own output folder
 
 Each folder holds `configmap/` (the ConfigMap's files: train.yaml and dataset_info.json,
 or export.yaml), `config_dir` (where the pod mounts them), `command` (the container's
@@ -132,6 +134,7 @@ def main() -> None:
     parser.add_argument("out", type=Path)
     parser.add_argument("--values", type=Path, default=DEFAULT_VALUES)
     parser.add_argument("--nodes", type=int, default=2)
+    parser.add_argument("--gpus", type=int, default=2)
     args = parser.parse_args()
 
     objects = template(values=args.values, sets=[])
@@ -143,6 +146,13 @@ def main() -> None:
     multi_train = workload_job(multi, "train")
     write_pod(objects=multi, job=multi_train, folder=args.out / f"train-{args.nodes}nodes")
     check_indexed(multi, multi_train, args.nodes)
+
+    # Its own output folder: LLaMA-Factory resumes from a checkpoint it finds in output_dir.
+    run = run_name(train)
+    wide = template(values=args.values, sets=[f"train.{run}.gpus={args.gpus}",
+                                              f"train.{run}.outputDir=train/{run}-{args.gpus}gpus"])
+    write_pod(objects=wide, job=workload_job(wide, "train"),
+              folder=args.out / f"train-{args.gpus}gpus")
 
 
 if __name__ == "__main__":

@@ -2,14 +2,15 @@
 # The GPU smoke run on the device machine: train with LoRA, export, load the merged model.
 #
 #   OUT=DIR bash run.sh single   one GPU: train, export, check
-#   OUT=DIR bash run.sh nodes    two "nodes" of one GPU each, as the Indexed Job's pods,
-#                                then export and check the adapter they wrote
+#   OUT=DIR bash run.sh multi    two "nodes" of one GPU each, as the Indexed Job's pods,
+#                                export and check the adapter they wrote; then one pod
+#                                of two GPUs (FORCE_TORCHRUN, NPROC_PER_NODE)
 #
 # Beside this folder: whl/ (the wheels the image lacks) and rendered/ (render_configs.py's
 # output). Everything runs from the configs and pod settings lmfchart rendered; only
 # MASTER_ADDR changes (pod 0's DNS name does not resolve outside the cluster).
 set -uo pipefail
-mode=${1:?usage: run.sh single|nodes}
+mode=${1:?usage: run.sh single|multi}
 : "${OUT:?OUT must name the folder for the logs}"
 here=$(cd "$(dirname "$0")" && pwd)
 gpu=$(dirname "$here")
@@ -51,7 +52,7 @@ run_pod() {  # POD_FOLDER [INDEX]: the container's command with its env, from /a
             env | grep -E '^(FORCE_TORCHRUN|NNODES|NODE_RANK|RANK|NPROC_PER_NODE|MASTER_ADDR|MASTER_PORT|CUDA_VISIBLE_DEVICES|HF_HUB_OFFLINE)=' | sort
             echo "\$ $(cat "$1/command")"
         )
-        echo "$summary" >> "$OUT/pods.txt"
+        echo "$summary" >> "$OUT/env.txt"
         mkdir -p /app && cd /app || exit 1
         timeout 300 bash -c "$(cat "$1/command")"
     )
@@ -68,7 +69,7 @@ run_pod() {  # POD_FOLDER [INDEX]: the container's command with its env, from /a
 cat "$OUT/env.txt"
 
 train=$rendered/train
-[ "$mode" = nodes ] && train=$(echo "$rendered"/train-*nodes)
+[ "$mode" = multi ] && train=$(echo "$rendered"/train-*nodes)
 train_yaml=$train/configmap/train.yaml
 model=$(config_value "$train_yaml" model_name_or_path)
 output_dir=$(config_value "$train_yaml" output_dir)
@@ -76,10 +77,9 @@ data_file=$(python3 -c 'import json, sys; print(next(iter(json.load(open(sys.arg
     "$train/configmap/dataset_info.json")
 python3 "$here/make_tiny_model.py" "$model" || exit 1
 python3 "$here/make_dataset.py" "$(dirname "$data_file")" --name "$(basename "$data_file" .json)" || exit 1
-install_pod_files "$train"
-install_pod_files "$rendered/export"
 
 status=0
+install_pod_files "$train"
 if [ "$mode" = single ]; then
     run_pod "$train" > "$OUT/train.log" 2>&1 || status=1
     tail -5 "$OUT/train.log"
@@ -99,6 +99,7 @@ fi
 cp "$output_dir/trainer_log.jsonl" "$OUT/" || status=1
 
 if [ $status = 0 ]; then
+    install_pod_files "$rendered/export"
     run_pod "$rendered/export" > "$OUT/export.log" 2>&1 || status=1
     tail -3 "$OUT/export.log"
 fi
@@ -109,5 +110,11 @@ if [ $status = 0 ]; then
 fi
 find "$model" "$(dirname "$data_file")" "$output_dir" "$export_dir" -type f \
     -printf '%10s  %p\n' 2>/dev/null | sort -k2 > "$OUT/files.txt"
+if [ "$mode" = multi ] && [ $status = 0 ]; then
+    wide=$(echo "$rendered"/train-*gpus)
+    install_pod_files "$wide"
+    run_pod "$wide" > "$OUT/gpus.log" 2>&1 || status=1
+    tail -3 "$OUT/gpus.log"
+fi
 echo "run.sh $mode: exit $status"
 exit $status
