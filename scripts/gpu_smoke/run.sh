@@ -82,7 +82,7 @@ status=0
 install_pod_files "$train"
 if [ "$mode" = single ]; then
     run_pod "$train" > "$OUT/train.log" 2>&1 || status=1
-    tail -5 "$OUT/train.log"
+    tail -n 5 "$OUT/train.log"
 else
     # One process per "node", as many as the Indexed Job has pods, one GPU each.
     nodes=$(JOB_COMPLETION_INDEX=0 bash -c 'source "$1"; echo "$NNODES"' _ "$train/pod.env")
@@ -94,14 +94,14 @@ else
     for index in "${!pids[@]}"; do
         wait "${pids[$index]}" || { echo "node $index failed"; status=1; }
     done
-    tail -3 "$OUT"/node*.log
+    tail -n 3 "$OUT"/node*.log
 fi
 cp "$output_dir/trainer_log.jsonl" "$OUT/" || status=1
 
 if [ $status = 0 ]; then
     install_pod_files "$rendered/export"
     run_pod "$rendered/export" > "$OUT/export.log" 2>&1 || status=1
-    tail -3 "$OUT/export.log"
+    tail -n 3 "$OUT/export.log"
 fi
 export_dir=$(config_value "$rendered/export/configmap/export.yaml" export_dir)
 if [ $status = 0 ]; then
@@ -114,7 +114,7 @@ if [ "$mode" = multi ] && [ $status = 0 ]; then
     wide=$(echo "$rendered"/train-*gpus)
     install_pod_files "$wide"
     run_pod "$wide" > "$OUT/gpus.log" 2>&1 || status=1
-    tail -3 "$OUT/gpus.log"
+    tail -n 3 "$OUT/gpus.log"
 fi
 echo "run.sh $mode: exit $status"
 exit $status
