@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from types import ModuleType
 
 import pytest
 
-from tests.support import binaries
+from tests.support import binaries, llamafactory
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = sorted(p.parent.name for p in (REPO / "examples").glob("*/values.yaml"))
@@ -49,6 +50,30 @@ def helm3() -> Path:
 def helm(request: pytest.FixtureRequest) -> Path:
     """Every chart must lint and render the same under both Helm majors."""
     return _tool(lambda: binaries.helm(request.param), f"helm v{request.param}")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    # A test marked `llamafactory` gets the oracle's venv ready (or its clear failure) first.
+    for item in items:
+        wanted = item.get_closest_marker("llamafactory") and isinstance(item, pytest.Function)
+        if wanted and "llamafactory_oracle" not in item.fixturenames:
+            item.fixturenames.insert(0, "llamafactory_oracle")
+
+
+@pytest.fixture(scope="session")
+def llamafactory_oracle() -> ModuleType:
+    """The pinned LLaMA-Factory's own parser (tests/support/llamafactory.py), its venv built
+    on first use. Without it the tests fail, unless LMFCHART_SKIP_LLAMAFACTORY=1 says to skip.
+    Tests marked `llamafactory` get this fixture without asking."""
+    try:
+        llamafactory.ensure_venv()
+    except llamafactory.OracleUnavailableError as e:
+        message = (f"LLaMA-Factory {llamafactory.VERSION}'s parser is unavailable (its venv "
+                   f"{llamafactory.venv_dir()} could not be built: no network and no cache?): {e}")
+        if os.environ.get(llamafactory.SKIP_ENV) == "1":
+            pytest.skip(f"{llamafactory.SKIP_ENV}=1: {message}")
+        pytest.fail(f"{message}\nSet {llamafactory.SKIP_ENV}=1 to skip these tests.")
+    return llamafactory
 
 
 def example_values(name: str) -> Path:

@@ -62,6 +62,12 @@ def test_wheel_installs_and_renders(tmp_path: Path) -> None:
     assert all(line.startswith(str(env_dir)) for line in where.splitlines()), (
         f"lmfchart or its templates came from outside the wheel:\n{where}"
     )
+    # The LLaMA-Factory key catalogue is package data beside its module in the wheel.
+    loaded = _run(python, "-c", "import lmfchart.model.llamafactory.catalogue as c; "
+                  "print(c.__file__); print(len(c.catalogue().train_keys))", cwd=tmp_path)
+    module_file, train_keys = loaded.splitlines()
+    assert module_file.startswith(str(env_dir)), module_file
+    assert int(train_keys) > 0
     out = tmp_path / "chart"
     _run(env_dir / "bin" / "lmfchart", "render", "-f", example_values("seed"), "-o", out,
          cwd=tmp_path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Protocol, TypeVar
@@ -29,6 +30,8 @@ if TYPE_CHECKING:
     from lmfchart.usecases.cluster import Cluster, ObjectRef
     from lmfchart.usecases.diff import DiffReport
     from lmfchart.usecases.install import InstallResult
+    from lmfchart.usecases.launch import LaunchResult
+    from lmfchart.usecases.runs import NamedRun, RunRequest
     from lmfchart.usecases.status import Revision, StatusReport
     from lmfchart.usecases.uninstall import UninstallResult
 
@@ -665,3 +668,228 @@ def main() -> None:
         # A bug in lmfchart: keep the traceback, but never exit as if the values were bad.
         traceback.print_exc()
         sys.exit(EXIT_INTERNAL)
+
+
+# --- train and export: one fine-tuning step without editing values ----------------------
+
+RunRelease = Annotated[str, typer.Option("--release", help="The release the run joins.")]
+RunModel = Annotated[str, typer.Option(
+    "--model", help="Base model: an absolute path on a volume (the hf cache) or a hub id.")]
+RunTemplate = Annotated[str | None, typer.Option(
+    "--template", help="Chat template (default: default).")]
+PrintOnly = Annotated[bool, typer.Option(
+    "--print", help="Print the run's objects, the command its pods run and its config file; "
+    "read no cluster (values from -f/--set and these flags only, not the release's).")]
+RunDryRun = Annotated[bool, typer.Option(
+    "--dry-run", help="Send the upgrade with dryRun=All and print what would change; "
+    "store nothing.")]
+RunWait = Annotated[bool, typer.Option(
+    "--wait", help="Wait until the run's Job completes (a failure or --timeout records the "
+    "revision failed). Without it the command returns once the Job is created.")]
+CreateNamespace = Annotated[bool, typer.Option(
+    "--create-namespace", help="Create the namespace when it does not exist.")]
+
+
+@dataclass(frozen=True)
+class _Step:
+    """What train and export share: where the run goes and how it is launched."""
+
+    release: str
+    namespace: str
+    values: ValueOptions
+    print_only: bool
+    dry_run: bool
+    wait: bool
+    timeout: str
+    create_namespace: bool
+    kubeconfig: str | None
+    kube_context: str | None
+
+
+def _launch_step(step: _Step, request: RunRequest) -> None:
+    from lmfchart.base.errors import UsageError
+    from lmfchart.inputs.durations import parse_duration
+    from lmfchart.usecases.launch import launch
+    from lmfchart.usecases.preview import preview
+    from lmfchart.usecases.runs import named
+    from lmfchart.usecases.wait import wait_for_ready
+
+    console = _console()
+    try:
+        if step.print_only and (step.dry_run or step.wait):
+            raise UsageError("--print reads no cluster: it takes no --dry-run or --wait")
+        run = named(request)
+        # With --print, stdout is the run's YAML: the name goes to stderr.
+        _say_chosen_name(run, err=step.print_only)
+        if step.print_only:
+            shown = preview(release_name=step.release, namespace=step.namespace,
+                            values=step.values, run=run)
+            _print_notes(shown.notes)
+            sys.stdout.write(shown.text)
+            return
+        timeout_s = parse_duration(step.timeout)
+        cluster = _connect(step.kubeconfig, step.kube_context)
+        result = launch(
+            cluster=cluster, release_name=step.release, namespace=step.namespace,
+            values=step.values, run=run, create_namespace=step.create_namespace,
+            dry_run=step.dry_run,
+            progress=lambda line: console.print(f"  {line}", markup=False),
+            wait=_watched(console, cluster, timeout_s, poll=wait_for_ready,
+                          goal="objects of the run to be ready (its Job complete)",
+                          done="ready", ok=lambda waited: waited.ready)
+            if step.wait and not step.dry_run else None,
+        )
+    except LmfchartError as e:
+        raise _fail(e) from e
+    _print_notes(result.install.notes)
+    raise typer.Exit(_print_launch(console, result, step))
+
+
+def _say_chosen_name(run: NamedRun, *, err: bool = False) -> None:
+    if run.chosen:
+        made = "--model and --method" if run.kind == "train" else "--export-dir or --adapter"
+        typer.echo(f"{run.kind} name: {run.name} (made from {made}; give NAME to choose "
+                   "another)", err=err)
+
+
+def _print_launch(console: Console, result: LaunchResult, step: _Step) -> int:
+    """Print the release's outcome and the run's Job; the exit code."""
+    outcome = result.install
+    code = 0
+    if outcome.outcome == "planned":
+        code = _print_install(console, outcome)
+        would = {"created": "would create", "replaced": "would replace",
+                 "unchanged": "would keep"}[result.change]
+    else:
+        # Not _print_install: the web UI's notes are no news to someone launching a run.
+        where = f"release {outcome.release_name} in namespace {outcome.namespace}"
+        console.print(f"no changes: {where} stays at revision {outcome.revision}"
+                      if outcome.outcome == "unchanged" else
+                      f"{where} {outcome.outcome}: revision {outcome.revision} deployed",
+                      markup=False)
+        would = result.change
+    job, run = result.job, result.run
+    if result.change == "replaced":
+        line = f"{run}: {job} {would} {result.previous} (the run's config changed)"
+    elif result.change == "unchanged":
+        line = (f"{run}: {job} unchanged, nothing runs again; to run the same config again: "
+                f"--set {run.kind}.{run.name}.rerun={result.rerun + 1}")
+    else:
+        line = f"{run}: {would} {job}"
+    console.print(line, markup=False)
+    if outcome.outcome != "planned":
+        where = f"-n {step.namespace}"
+        console.print(f"follow it: lmfchart logs {step.release} {run.name} {where}\n"
+                      f"           lmfchart status {step.release} {where}", markup=False)
+    return code
+
+
+@app.command()
+def train(
+    name: Annotated[str | None, typer.Argument(
+        help="Run name, a DNS label of at most 30 characters (default: made from the "
+        "model's last path part and the method).")] = None,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    release: RunRelease = DEFAULT_RELEASE_NAME,
+    model: RunModel,
+    method: Annotated[str, typer.Option("--method", help="lora, freeze or full.")],
+    dataset: Annotated[list[str], typer.Option(
+        "--dataset", help="Dataset name in dataset_info.json (repeatable, or a comma list).")],
+    stage: Annotated[str | None, typer.Option(
+        "--stage", help="pt, sft, rm, ppo, dpo or kto (default: sft).")] = None,
+    template: RunTemplate = None,
+    epochs: Annotated[float | None, typer.Option("--epochs", help="num_train_epochs.")] = None,
+    max_steps: Annotated[int | None, typer.Option(
+        "--max-steps", help="max_steps; above 0 it wins over --epochs.")] = None,
+    learning_rate: Annotated[float | None, typer.Option(
+        "--learning-rate", help="learning_rate.")] = None,
+    batch_size: Annotated[int | None, typer.Option(
+        "--batch-size", help="per_device_train_batch_size.")] = None,
+    gpus: Annotated[int | None, typer.Option("--gpus", help="GPUs per node.")] = None,
+    nodes: Annotated[int | None, typer.Option("--nodes", help="Nodes (pods) the run spans.")
+                     ] = None,
+    engine: Annotated[str | None, typer.Option(
+        "--engine", help="job (a Kubernetes Job, Indexed across nodes) or pytorchjob "
+        "(Kubeflow).")] = None,
+    values: ValuesFiles = None,
+    set_: SetValues = None,
+    set_string: SetStrings = None,
+    set_json: SetJsons = None,
+    set_file: SetFiles = None,
+    set_literal: SetLiterals = None,
+    print_only: PrintOnly = False,
+    dry_run: RunDryRun = False,
+    wait: RunWait = False,
+    timeout: WaitTimeout = "5m",
+    create_namespace: CreateNamespace = False,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Launch a training run: add it to the release's values (train.NAME) and upgrade the
+    release, as `install` does (installed if new).
+
+    The release keeps its current values (as helm upgrade --reuse-values), then -f/--set,
+    then these flags; the run NAME is replaced whole by what this command gives. A changed
+    run gets a new Job (the old one is pruned); an unchanged one keeps its Job.
+    """
+    from lmfchart.usecases.runs import RunRequest
+
+    flags = {"--model": model, "--method": method, "--stage": stage, "--dataset": dataset,
+             "--template": template, "--epochs": epochs, "--max-steps": max_steps,
+             "--learning-rate": learning_rate, "--batch-size": batch_size, "--gpus": gpus,
+             "--nodes": nodes, "--engine": engine}
+    _launch_step(
+        _Step(release, namespace, _options(values, set_, set_string, set_jsons=set_json,
+                                           set_files=set_file, set_literals=set_literal),
+              print_only, dry_run, wait, timeout, create_namespace, kubeconfig, kube_context),
+        RunRequest("train", name, {flag: v for flag, v in flags.items() if v is not None}),
+    )
+
+
+@app.command()
+def export(
+    name: Annotated[str | None, typer.Argument(
+        help="Export name, a DNS label of at most 30 characters (default: the last part of "
+        "--export-dir, else of --adapter).")] = None,
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    release: RunRelease = DEFAULT_RELEASE_NAME,
+    model: RunModel,
+    adapter: Annotated[str, typer.Option(
+        "--adapter", help="The trained adapter: an absolute path (/app/output/train/RUN) or "
+        "a hub id.")],
+    export_dir: Annotated[str | None, typer.Option(
+        "--export-dir", help="Folder below the output volume (default: models/NAME).")
+    ] = None,
+    template: RunTemplate = None,
+    shard_size: Annotated[int | None, typer.Option(
+        "--shard-size", help="GB per shard (default: 2).")] = None,
+    device: Annotated[str | None, typer.Option(
+        "--device", help="cpu or auto (default: cpu).")] = None,
+    values: ValuesFiles = None,
+    set_: SetValues = None,
+    set_string: SetStrings = None,
+    set_json: SetJsons = None,
+    set_file: SetFiles = None,
+    set_literal: SetLiterals = None,
+    print_only: PrintOnly = False,
+    dry_run: RunDryRun = False,
+    wait: RunWait = False,
+    timeout: WaitTimeout = "5m",
+    create_namespace: CreateNamespace = False,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Launch an export (merge an adapter into its base model): add it to the release's
+    values (export.NAME) and upgrade the release, as `train` does."""
+    from lmfchart.usecases.runs import RunRequest
+
+    flags = {"--model": model, "--adapter": adapter, "--export-dir": export_dir,
+             "--template": template, "--shard-size": shard_size, "--device": device}
+    _launch_step(
+        _Step(release, namespace, _options(values, set_, set_string, set_jsons=set_json,
+                                           set_files=set_file, set_literals=set_literal),
+              print_only, dry_run, wait, timeout, create_namespace, kubeconfig, kube_context),
+        RunRequest("export", name, {flag: v for flag, v in flags.items() if v is not None}),
+    )

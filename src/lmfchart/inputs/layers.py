@@ -1,7 +1,8 @@
 """Helm's MergeValues: every value flag applied in Helm's order, each key's origin kept.
 
 Order: `-f` files (and documents), then `--set-json`, `--set`, `--set-string`,
-`--set-file`, `--set-literal`, each in the order given. The result is the user's values
+`--set-file`, `--set-literal`, each in the order given; a command's own layers go under
+the files (`before_files`) or over the flags (`after_flags`). The result is the user's values
 exactly as Helm holds them before coalescing onto the chart's defaults.
 """
 
@@ -14,7 +15,7 @@ from typing import Any
 
 from lmfchart.base.errors import UsageError
 from lmfchart.inputs.merge import coalesce, merge_maps
-from lmfchart.inputs.options import ValueOptions
+from lmfchart.inputs.options import ValueLayer, ValueOptions
 from lmfchart.inputs.origins import Origin, Origins
 from lmfchart.inputs.seed import split_image
 from lmfchart.inputs.setvalues import apply_set, parse_json_object
@@ -56,7 +57,16 @@ class UserValues:
         else:
             reader = _file_reader(expression) if flag == "--set-file" else None
             apply_set(self.data, expression, flag=flag, read_file=reader)
-        origin = Origin(flag, None, self._next(), from_file=False)
+        self._blame(before, flag)
+
+    def add_layer(self, layer: ValueLayer) -> None:
+        """Merge LAYER like a values file; what it changed is blamed on its source."""
+        before = copy.deepcopy(self.data)
+        merge_maps(self.data, layer.data)
+        self._blame(before, layer.source)
+
+    def _blame(self, before: dict[str, Any], source: str) -> None:
+        origin = Origin(source, None, self._next(), from_file=False)
         self.origins.blame_changes(before, self.data, origin)
 
     def _next(self) -> int:
@@ -92,6 +102,8 @@ def _file_reader(expression: str) -> Any:
 def merge_user_values(options: ValueOptions, *, image_shorthand: bool = True) -> UserValues:
     """Apply `options` in Helm's order to empty values."""
     merged = UserValues(image_shorthand=image_shorthand)
+    for layer in options.before_files:
+        merged.add_layer(layer)
     for source, text in options.documents:
         merged.add_document(parse_values(text, source=source))
     for path in options.files:
@@ -99,6 +111,8 @@ def merge_user_values(options: ValueOptions, *, image_shorthand: bool = True) ->
     for flag, expressions in options.flags():
         for expression in expressions:
             merged.add_flag(flag, expression)
+    for layer in options.after_flags:
+        merged.add_layer(layer)
     return merged
 
 

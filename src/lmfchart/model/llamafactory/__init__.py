@@ -1,0 +1,1 @@
+"""What the pinned LLaMA-Factory accepts: its keys, types, stages and templates."""
