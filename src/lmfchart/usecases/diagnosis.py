@@ -47,7 +47,8 @@ def diagnose(*, cluster: Cluster, ref: ObjectRef, obj: dict[str, Any] | None, cl
     if ref.kind in _WORKLOADS and ref.namespace:
         pods = [pod for pod in _pods(cluster, ref.namespace, obj) if not _ready(pod)]
         for pod in pods[:PODS_PER_OBJECT]:
-            reasons.extend(_pod_reasons(cluster, ref.namespace, pod, with_logs=with_logs))
+            reasons.extend(pod_reasons(cluster=cluster, namespace=ref.namespace, pod=pod,
+                                       with_logs=with_logs))
         involved.extend(pods)
     if ref.kind == "PersistentVolumeClaim":
         reasons.extend(_claim_reasons(obj))
@@ -79,8 +80,11 @@ def _ready(pod: dict[str, Any]) -> bool:
     return found is not None and found.get("status") == "True"
 
 
-def _pod_reasons(cluster: Cluster, namespace: str, pod: dict[str, Any], *,
-                 with_logs: bool) -> list[str]:
+def pod_reasons(*, cluster: Cluster, namespace: str, pod: dict[str, Any],
+                with_logs: bool) -> list[str]:
+    """Why POD is not running: not scheduled (with the scheduler's message), evicted, a
+    container waiting (ImagePullBackOff, ...) or terminated with an error (OOMKilled, exit
+    code); with WITH_LOGS the last log lines of a crashed container too."""
     name = pod["metadata"]["name"]
     status = pod.get("status") or {}
     reasons = []
