@@ -6,8 +6,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from rich.console import Console
-from rich.progress_bar import ProgressBar
-from rich.table import Table
 from rich.text import Text
 
 from lmfchart.usecases.runreport import RunReport
@@ -36,14 +34,11 @@ def print_runs(console: Console, runs: Sequence[RunReport]) -> None:
 
 
 def print_progress(console: Console, progress: Progress, *, indent: int = 0) -> None:
-    """A bar (when the total number of steps is known) and the numbers on one line."""
-    grid = Table.grid(padding=(0, 1))
-    row: list[ProgressBar | Text] = [Text(" " * indent)] if indent else []
-    if progress.step is not None and progress.total_steps:
-        row.append(ProgressBar(total=progress.total_steps, completed=progress.step,
-                               width=BAR_WIDTH))
-    row.append(Text(progress.summary()))
-    for _ in row:
-        grid.add_column(no_wrap=False)
-    grid.add_row(*row)
-    console.print(grid)
+    """A bar (when the total number of steps is known) and the numbers, on one line."""
+    line = Text(" " * indent)
+    if progress.fraction is not None:
+        done = round(progress.fraction * BAR_WIDTH)
+        line.append("━" * done, style="green" if done == BAR_WIDTH else "magenta")
+        line.append("━" * (BAR_WIDTH - done) + " ", style="grey37")
+    line.append(progress.summary())
+    console.print(line, soft_wrap=True)
