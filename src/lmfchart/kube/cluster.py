@@ -36,6 +36,8 @@ _APPLY = "application/apply-patch+yaml"
 _STRATEGIC = "application/strategic-merge-patch+json"
 _MERGE = "application/merge-patch+json"
 _CHUNK = 64 * 1024  # bytes read at a time from a followed log
+# Seconds a followed log may stay silent: a training step can print nothing for minutes.
+FOLLOW_READ_TIMEOUT = 3600.0
 
 
 class Address(Protocol):
@@ -185,8 +187,7 @@ class KubeCluster:
     def follow_pod_log(self, namespace: str, pod: str, container: str, *,
                        lines: int | None) -> Iterator[str]:
         what = f"{pod} (log of container {container})"
-        # No read timeout: a training step may print nothing for minutes.
-        timeout: Any = (self.request_timeout[0], None)
+        timeout = (self.request_timeout[0], FOLLOW_READ_TIMEOUT)
         with self._translating("Pod", what):
             # Not preloaded: the raw urllib3 response, read as the container writes.
             response: Any = CoreV1Api(self.api_client).read_namespaced_pod_log(
