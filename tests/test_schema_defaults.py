@@ -9,6 +9,7 @@ from typing import Any
 from typer.testing import CliRunner
 
 from lmfchart.cli import app
+from lmfchart.model.expr import map_entry_model
 from lmfchart.model.values import default_values
 
 Path = tuple[str, ...]
@@ -32,6 +33,10 @@ def _defaults(node: Any, path: Path | None) -> Iterator[tuple[Path | None, Any]]
         if word == "properties" and path is not None:
             for key, sub in child.items():
                 yield from _defaults(sub, (*path, key))
+        elif word == "patternProperties" and path is not None:
+            # Entries of a map (train.NAME): the defaults a new entry gets, under key "*".
+            for sub in child.values():
+                yield from _defaults(sub, (*path, "*"))
         elif word != "default":
             yield from _defaults(child, None)
 
@@ -46,9 +51,20 @@ def _leaf_keys(node: dict[str, Any], path: Path) -> Iterator[Path]:
 
 def _effective(path: Path) -> Any:
     value: Any = default_values()
-    for key in path:
+    for i, key in enumerate(path):
+        if key == "*":
+            return _entry_default(path[:i], path[i + 1:])
         value = value[key]
     return value
+
+
+def _entry_default(map_path: Path, key_path: Path) -> Any:
+    """What a new entry of the map at `map_path` gets for `key_path`, per the model."""
+    model = map_entry_model(".".join(map_path))
+    node: Any = model.model_construct().model_dump(mode="json")
+    for key in key_path:
+        node = node[key]
+    return node
 
 
 def _schema() -> dict[str, Any]:

@@ -12,17 +12,23 @@ the values model when it is written, so a misspelt or renamed key fails at once.
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
+import decimal
 import difflib
 import functools
+import hashlib
 import json
 import math
 import re
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
-from typing import Any, NoReturn
+from types import MappingProxyType, UnionType
+from typing import Any, NoReturn, Union, get_args, get_origin
 
 from pydantic import BaseModel
+from pydantic_core import PydanticUndefined
 
 from lmfchart.base.errors import TemplateError
 from lmfchart.model.values import Values
@@ -63,6 +69,41 @@ def go_string(value: Any) -> str:
     if value is None:
         return "<no value>"
     return str(go_numbers(value))
+
+
+def _go_float(number: float) -> str:
+    """A float as Go's encoding/json writes it: positional between 1e-6 and 1e21."""
+    if number.is_integer() and abs(number) < 1e21:
+        return str(int(number))
+    if 1e-6 <= abs(number) < 1e21:
+        return format(decimal.Decimal(repr(number)), "f")
+    text = repr(number)
+    return re.sub(r"e-0(\d)$", r"e-\1", text)
+
+
+_GO_HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
+                    "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def go_json(value: Any) -> str:
+    """Exactly the text Helm's toJson (Go's encoding/json) writes: map keys sorted, HTML
+    characters escaped, floats in Go's notation. Text inside a string (a config file in a
+    ConfigMap) and content hashes must match Helm's byte for byte."""
+    if isinstance(value, bool) or value is None:
+        return json.dumps(value)
+    if isinstance(value, float):
+        return _go_float(value)
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, str):
+        text = json.dumps(value, ensure_ascii=False)
+        return re.sub("[<>&\u2028\u2029]", lambda m: _GO_HTML_ESCAPES[m.group()], text)
+    if isinstance(value, Mapping):
+        return "{" + ",".join(f"{go_json(str(k))}:{go_json(value[k])}"
+                              for k in sorted(value, key=lambda k: str(k).encode())) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ",".join(go_json(item) for item in value) + "]"
+    raise TemplateError(f"cannot write {value!r} as JSON")
 
 
 def _refuse(expr: Expr, use: str, instead: str) -> NoReturn:
@@ -109,19 +150,63 @@ class Expr(ABC):
     __hash__ = object.__hash__
 
 
+def entry_model(annotation: Any) -> type[BaseModel] | None:
+    """The model of a map's entries, for `dict[str, Model]` (train runs, exports)."""
+    if get_origin(annotation) is dict:
+        entry = get_args(annotation)[1]
+        if isinstance(entry, type) and issubclass(entry, BaseModel):
+            return entry
+    return None
+
+
+def _section(annotation: Any) -> type[BaseModel] | None:
+    if get_origin(annotation) in (Union, UnionType):
+        return None
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        return annotation
+    return None
+
+
 @functools.cache
 def value_paths() -> frozenset[str]:
-    """Every dotted path the values model has; maps with free keys end a path."""
+    """Every dotted path the values model has; maps with free keys end a path, and the
+    entries of a map of sections are `MAP.*.KEY` (`train.*.lora.rank`)."""
     paths: set[str] = set()
 
     def walk(model: type[BaseModel], prefix: str) -> None:
         for name, info in model.model_fields.items():
             paths.add(prefix + name)
-            if isinstance(info.annotation, type) and issubclass(info.annotation, BaseModel):
-                walk(info.annotation, f"{prefix}{name}.")
+            section = _section(info.annotation)
+            entry = entry_model(info.annotation)
+            if section is not None:
+                walk(section, f"{prefix}{name}.")
+            elif entry is not None:
+                paths.add(f"{prefix}{name}.*")
+                walk(entry, f"{prefix}{name}.*.")
 
     walk(Values, "")
     return frozenset(paths)
+
+
+@functools.cache
+def map_entry_model(path: str) -> type[BaseModel]:
+    """The entry model of the map of sections at `path` (`train` -> TrainRun)."""
+    node: type[BaseModel] = Values
+    parts = path.split(".")
+    for i, part in enumerate(parts):
+        info = node.model_fields.get(part)
+        if info is None:
+            break
+        if i == len(parts) - 1:
+            entry = entry_model(info.annotation)
+            if entry is not None:
+                return entry
+            break
+        section = _section(info.annotation)
+        if section is None:
+            break
+        node = section
+    raise TemplateError(f"{path} is not a map of sections: a range binds only those")
 
 
 def check_value_path(path: str) -> None:
@@ -196,6 +281,131 @@ class Binding(Expr):
 
     def eval(self, scope: Scope) -> Any:
         return scope.bindings[self.name]
+
+
+# The ranges open while a template renders: binding name -> the map it ranges over.
+_open_ranges: contextvars.ContextVar[Mapping[str, str]] = contextvars.ContextVar(
+    "open_ranges", default=MappingProxyType({}))
+
+
+@contextlib.contextmanager
+def ranging(binding: str, map_path: str) -> Iterator[None]:
+    """Within this block `v("@BINDING.key")` reads a key of the map's current entry."""
+    token = _open_ranges.set({**_open_ranges.get(), binding: map_path})
+    try:
+        yield
+    finally:
+        _open_ranges.reset(token)
+
+
+@dataclass(frozen=True, eq=False)
+class EntryValue(Expr):
+    """A key of the entry an enclosing range binds: `$run.lora.rank` for `@run.lora.rank`.
+
+    The path is checked against the entry's model (`train.*.lora.rank`); the range has
+    already filled in the entry's defaults (see `normalized`)."""
+
+    binding: str
+    map_path: str
+    path: str = ""
+
+    def __post_init__(self) -> None:
+        check_value_path(f"{self.map_path}.*" + (f".{self.path}" if self.path else ""))
+
+    def go(self) -> str:
+        return "$" + self.binding + (f".{self.path}" if self.path else "")
+
+    def describe(self) -> str:
+        return f'v("@{self.binding}' + (f".{self.path}" if self.path else "") + '")'
+
+    def eval(self, scope: Scope) -> Any:
+        node: Any = scope.bindings[self.binding]
+        for part in self.path.split(".") if self.path else ():
+            node = node[part]
+        return node
+
+
+def value(path: str) -> Expr:
+    """`v(...)` in templates: a values key, or `@BINDING.key` inside a range."""
+    if not path.startswith("@"):
+        return Value(path)
+    binding, _, rest = path[1:].partition(".")
+    ranges = _open_ranges.get()
+    if binding not in ranges:
+        raise TemplateError(f'v("{path}"): no enclosing range binds @{binding}')
+    return EntryValue(binding, ranges[binding], rest)
+
+
+def go_literal(value: Any) -> str:
+    """A Go template operand that evaluates to `value` (a field's default)."""
+    if value is None:
+        return "nil"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        # Helm holds every number of the values as float64, and Go's comparisons refuse
+        # to compare an int with a float64: defaults are float64 too.
+        return repr(float(value))
+    if isinstance(value, str):
+        return json.dumps(value)
+    if isinstance(value, list):
+        return "(list" + "".join(" " + go_literal(item) for item in value) + ")"
+    if isinstance(value, dict):
+        return "(dict" + "".join(f" {json.dumps(k)} {go_literal(v)}"
+                                 for k, v in sorted(value.items())) + ")"
+    raise TemplateError(f"no Go literal for {value!r}")
+
+
+def _field_default(info: Any) -> Any:
+    made = info.default_factory() if info.default_factory is not None else info.default
+    if isinstance(made, BaseModel):
+        return made.model_dump(mode="json")
+    return None if made is PydanticUndefined else made
+
+
+def _complete(raw: str, model: type[BaseModel], keys: tuple[str, ...]) -> str:
+    parts: list[str] = []
+    for name, info in model.model_fields.items():
+        section = _section(info.annotation)
+        if section is not None:
+            parts.append(f'"{name}" ' + _complete(raw, section, (*keys, name)))
+            continue
+        path = " ".join(json.dumps(k) for k in (*keys, name))
+        parts.append(f'"{name}" (dig {path} {go_literal(_field_default(info))} {raw})')
+    return "(dict " + " ".join(parts) + ")"
+
+
+@dataclass(frozen=True, eq=False)
+class Normalized(Expr):
+    """A map entry with every key its model has, defaults filled in.
+
+    Helm fills defaults from values.yaml, which cannot know the entries of a map a user
+    adds (`train.my-run`), so the chart completes each entry itself with Sprig's `dig`.
+    lmfchart's own values are complete already: the model filled them in."""
+
+    raw: Expr
+    model: type[BaseModel]
+
+    def go(self) -> str:
+        return _complete(self.raw.go(), self.model, ())
+
+    def eval(self, scope: Scope) -> Any:
+        return self.raw.eval(scope)
+
+
+@dataclass(frozen=True, eq=False)
+class ContentHash(Expr):
+    """Eight hex digits of the sha256 of Helm's toJson of the parts."""
+
+    parts: tuple[Expr, ...]
+
+    def go(self) -> str:
+        listed = "(list " + " ".join(p.go() for p in self.parts) + ")"
+        return f"(trunc 8 (sha256sum (toJson {listed})))"
+
+    def eval(self, scope: Scope) -> Any:
+        text = go_json([p.eval(scope) for p in self.parts])
+        return hashlib.sha256(text.encode()).hexdigest()[:8]
 
 
 @dataclass(frozen=True, eq=False)
@@ -320,3 +530,57 @@ def _texts(node: Any) -> Iterator[str]:
     elif isinstance(node, list):
         for item in node:
             yield from _texts(item)
+
+
+def join(separator: str, items: Expr) -> Expr:
+    return Call("join", (Literal(separator), items),
+                lambda sep, xs: sep.join(go_string(x) for x in xs or []))
+
+
+def has(item: Expr | str, items: Expr) -> Expr:
+    """Sprig's `has ITEM LIST`."""
+    return Call("has", (lit(item), items), lambda x, xs: x in (xs or []))
+
+
+def has_prefix(prefix: str, text: Expr) -> Expr:
+    return Call("hasPrefix", (Literal(prefix), text), lambda p, t: str(t).startswith(p))
+
+
+def path_join(base: Expr, relative: Expr) -> Expr:
+    """A folder below a mount path, without doubled slashes."""
+    trimmed = Call("trimSuffix", (Literal("/"), base), lambda cut, b: str(b).removesuffix(cut))
+    return printf("%s/%s", trimmed, relative)
+
+
+def num(number: float) -> Expr:
+    """A number operand, float64 like every number Helm reads from values."""
+    return Builtin(go_literal(number), lambda scope: number)
+
+
+def as_int(number: Expr) -> Expr:
+    """An integer for text (env values): Go prints a float64 million as 1e+06."""
+    return Call("int", (number,), int)
+
+
+def to_json(value: Expr) -> Expr:
+    """The value as JSON text (a file in a ConfigMap)."""
+    return Call("toJson", (value,), go_json)
+
+
+def is_number(value: Expr) -> Expr:
+    """Whether an optional number is set (0 is a value, null is not)."""
+    return Call("kindIs", (Literal("float64"), value),
+                lambda kind, x: isinstance(x, int | float) and not isinstance(x, bool))
+
+
+def minus(a: Expr, b: int) -> Expr:
+    """An integer difference (replica counts)."""
+    return Call("sub", (Call("int", (a,), int), Builtin(str(b), lambda s: b)),
+                lambda x, y: x - y)
+
+
+def truncated(length: int, name: Expr) -> Expr:
+    """A name cut to `length` characters, never ending in '-'."""
+    inner = Call("trunc", (Builtin(str(length), lambda s: length), name),
+                 lambda n, s: str(s)[:n])
+    return Call("trimSuffix", (Literal("-"), inner), lambda suffix, s: s.removesuffix(suffix))

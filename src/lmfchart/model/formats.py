@@ -155,3 +155,52 @@ def yaml_unsafe_character(text: str) -> str | None:
         f"contains the control character U+{ord(found.group()):04X} at position "
         f"{found.start()}; {PRINTABLE_ONLY}"
     )
+
+
+# A model or adapter: an absolute path on a volume, or a hub id (owner/name).
+HUB_ID = r"[A-Za-z0-9][A-Za-z0-9._-]*/[A-Za-z0-9][A-Za-z0-9._-]*"
+MODEL_SOURCE = f"{ABSOLUTE_PATH}|^{HUB_ID}$"
+# A folder below a mount path: no leading '/', no component starting with '.'.
+SUB_PATH = r"^[A-Za-z0-9_][A-Za-z0-9_.-]*(/[A-Za-z0-9_][A-Za-z0-9_.-]*)*$"
+RUN_NAME_LENGTH = 30
+RUN_NAME = r"^[a-z0-9]([-a-z0-9]{0,28}[a-z0-9])?$"
+
+_hub_id = re.compile(f"^{HUB_ID}$")
+sub_path = _regex_check(
+    SUB_PATH, "expected a relative folder such as train/my-run (letters, digits, '_', '.', "
+    "'-'; no component starting with '.')"
+)
+_run_label = _regex_check(
+    DNS_LABEL, "expected a DNS-1123 label (lowercase letters, digits and '-', starting and "
+    "ending with a letter or digit)", RUN_NAME_LENGTH
+)
+
+
+def run_name(text: str) -> str | None:
+    """A train run or export name: a part of its Job's name."""
+    return _run_label(text)
+
+
+def model_source(text: str) -> str | None:
+    if text.startswith("/"):
+        return absolute_path(text)
+    if _hub_id.match(text):
+        return None
+    return (f"expected an absolute path on a volume (/root/.cache/huggingface/...) or a hub "
+            f"id such as Qwen/Qwen3-0.6B, got {text!r}")
+
+
+def not_one_of(text: str, choices: tuple[str, ...], what: str) -> str:
+    import difflib  # only on the error path
+
+    close = difflib.get_close_matches(text, choices, n=1)
+    hint = f" (did you mean {close[0]!r}?)" if close else ""
+    return f"expected {what}, got {text!r}{hint}"
+
+
+def checked(check: Callable[[str], str | None], text: str) -> str:
+    """The text, or a ValueError with the check's message (for pydantic validators)."""
+    problem = check(text)
+    if problem:
+        raise ValueError(problem)
+    return text

@@ -14,23 +14,26 @@ from lmfchart.model.values import Values, default_values
 DRAFT = "http://json-schema.org/draft-07/schema#"
 
 
-def _inline(node: Any, definitions: dict[str, Any]) -> Any:
+def _inline(node: Any, definitions: dict[str, Any], entry: bool = False) -> Any:
+    """Inline `$ref`s. `entry`: inside an entry of a map (a train run), whose keys come
+    from the user alone, so only the keys without a default are required."""
     if isinstance(node, dict):
         if "$ref" in node:
             target = definitions[node["$ref"].rsplit("/", 1)[-1]]
-            merged = {**_inline(target, definitions), **{
-                k: _inline(v, definitions) for k, v in node.items() if k != "$ref"
+            merged = {**_inline(target, definitions, entry), **{
+                k: _inline(v, definitions, entry) for k, v in node.items() if k != "$ref"
             }}
             return merged
-        out = {k: _inline(v, definitions) for k, v in node.items() if k not in ("title",)}
+        out = {k: _inline(v, definitions, entry or k == "patternProperties")
+               for k, v in node.items() if k not in ("title",)}
         if "patternProperties" in out and "additionalProperties" not in out:
             out["additionalProperties"] = False
-        if out.get("type") == "object" and "properties" in out:
+        if out.get("type") == "object" and "properties" in out and not entry:
             # values.yaml holds every key; a missing one means a Helm user nulled it out.
             out["required"] = sorted(out["properties"])
         return out
     if isinstance(node, list):
-        return [_inline(item, definitions) for item in node]
+        return [_inline(item, definitions, entry) for item in node]
     return node
 
 

@@ -29,6 +29,7 @@ from lmfchart.model.sections.image import Image
 from lmfchart.model.sections.probes import Probes
 from lmfchart.model.sections.serviceaccount import ServiceAccount
 from lmfchart.model.sections.storage import VOLUME_NAMES, Storage
+from lmfchart.model.sections.workloads import Api, ExportRun, RunName, TrainRun
 
 __all__ = ["VOLUME_NAMES", "WEBUI_PORT", "Values", "default_values"]
 
@@ -97,6 +98,15 @@ class Values(Section):
     probes: Probes = Field(default_factory=Probes, description="Health probes on the web UI.")
     service: Service = Field(default_factory=Service, description="Service.")
     ingress: Ingress = Field(default_factory=Ingress, description="Ingress.")
+    train: dict[RunName, TrainRun] = Field(
+        default_factory=dict,
+        description="Training runs, by name: each a Job running llamafactory-cli train.",
+    )
+    export: dict[RunName, ExportRun] = Field(
+        default_factory=dict,
+        description="Exports (LoRA merges), by name: each a Job running llamafactory-cli export.",
+    )
+    api: Api = Field(default_factory=Api, description="The OpenAI-style API server.")
 
 
 def default_values() -> dict[str, Any]:

@@ -11,7 +11,7 @@ reads as one scalar or flow collection, so no value can add or alter objects.
 
 from __future__ import annotations
 
-import json
+import dataclasses
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -21,22 +21,38 @@ from lmfchart.base.errors import TemplateError
 from lmfchart.model.chartenv import CHART_VARIABLES
 from lmfchart.model.crosschecks import Rule, violations, volume_in_use, volume_is
 from lmfchart.model.expr import (
+    Binding,
     Builtin,
     Call,
+    ContentHash,
     Expr,
     Literal,
+    Normalized,
     Scope,
     Value,
     and_,
+    as_int,
     default,
     eq,
-    go_numbers,
+    go_json,
     go_string,
     go_truth,
+    gt,
+    has,
+    is_number,
+    join,
+    map_entry_model,
+    minus,
     ne,
     not_,
+    num,
     or_,
+    path_join,
     printf,
+    ranging,
+    to_json,
+    truncated,
+    value,
 )
 from lmfchart.model.names import CHART_NAME
 
@@ -44,8 +60,18 @@ __all__ = ["CHART_NAME", "Expr", "Scope", "Value"]
 
 
 def _to_json(value: Any) -> str:
-    """JSON as Helm's toJson prints it, in a form YAML reads back unchanged."""
-    return json.dumps(go_numbers(value), ensure_ascii=False, separators=(",", ":"))
+    """JSON exactly as Helm's toJson prints it; YAML reads it back unchanged."""
+    return go_json(value)
+
+
+def _normalized_entry(each: Expr, raw: Expr) -> Expr:
+    """The entry of a map of sections with its defaults, or the raw entry of a plain map."""
+    if isinstance(each, Value):
+        try:
+            return Normalized(raw, map_entry_model(each.path))
+        except TemplateError:
+            return raw
+    return raw
 
 
 @dataclass(frozen=True, eq=False)
@@ -64,8 +90,7 @@ class Include(Expr):
 
 def trunc63(value: Expr) -> Expr:
     """Kubernetes names stop at 63 characters and must not end in '-'."""
-    inner = Call("trunc", (Builtin("63", lambda s: 63), value), lambda n, s: str(s)[:n])
-    return Call("trimSuffix", (Literal("-"), inner), lambda suffix, s: s.removesuffix(suffix))
+    return truncated(63, value)
 
 
 RELEASE_NAME = Builtin("$.Release.Name", lambda s: s.release_name)
@@ -121,7 +146,12 @@ class Dialect(ABC):
 
     def namespace(self) -> dict[str, Any]:
         return {
-            "v": Value, "eq": eq, "ne": ne, "and_": and_, "or_": or_, "not_": not_,
+            "v": value, "eq": eq, "join": join, "has": has, "num": num, "as_int": as_int,
+            "path_join": path_join, "content_hash": lambda *parts: ContentHash(parts),
+            "entry_key": lambda binding: Binding(binding + "Name"), "each": self.each,
+            "let": self.let, "var": Binding, "to_json": to_json, "is_number": is_number,
+            "minus": minus, "truncated": truncated, "gt": gt, "ne": ne, "and_": and_,
+            "or_": or_, "not_": not_,
             "printf": printf, "default": default, "trunc63": trunc63,
             "release_name": RELEASE_NAME, "namespace": NAMESPACE,
             "release_service": RELEASE_SERVICE, "fullname": FULLNAME, "chart_label": CHART_LABEL,
@@ -160,6 +190,15 @@ class Dialect(ABC):
 
     @abstractmethod
     def include_block(self, name: str, indent: int) -> str: ...
+
+    @abstractmethod
+    def let(self, name: str, expr: Expr) -> str:
+        """Name a value for the rest of the enclosing range: `var(name)` reads it."""
+
+    @abstractmethod
+    def each(self, map_path: str, binding: str, caller: Body) -> str:
+        """The body once per entry of a map of sections, in key order, with the entry
+        (defaults filled in) as `v("@BINDING...")` and its key as `entry_key(BINDING)`."""
 
     @abstractmethod
     def guard(self, rule: Rule) -> str:
@@ -204,7 +243,23 @@ class HelmDialect(Dialect):
                  "{{- fail " + _failure(rule).go() + " }}\n{{- end }}\n")
         if rule.each is None:
             return check
-        return "{{- range $key, $value := " + rule.each.go() + " }}\n" + check + "{{- end }}\n"
+        entry = _normalized_entry(rule.each, Binding("raw"))
+        if not isinstance(entry, Normalized):
+            return ("{{- range $key, $value := " + rule.each.go() + " }}\n" + check
+                    + "{{- end }}\n")
+        return ("{{- range $key, $raw := " + rule.each.go() + " }}\n"
+                "{{- $value := " + entry.go() + " }}\n" + check + "{{- end }}\n")
+
+    def let(self, name: str, expr: Expr) -> str:
+        return "{{- $" + name + " := " + expr.go() + " }}"
+
+    def each(self, map_path: str, binding: str, caller: Body) -> str:
+        raw = Binding(binding + "Raw")
+        entry = Normalized(raw, map_entry_model(map_path))
+        with ranging(binding, map_path):
+            body = caller()
+        return ("{{- range $" + binding + "Name, " + raw.go() + " := " + Value(map_path).go()
+                + " }}\n{{- $" + binding + " := " + entry.go() + " }}\n" + body + "{{- end }}\n")
 
 
 class ConcreteDialect(Dialect):
@@ -242,6 +297,27 @@ class ConcreteDialect(Dialect):
         pad = " " * indent
         body = self.blocks(name).strip("\n")
         return "".join(f"\n{pad}{line}" for line in body.split("\n") if line.strip())
+
+    def let(self, name: str, expr: Expr) -> str:
+        found = expr.eval(self.scope)
+        self.scope = dataclasses.replace(
+            self.scope, bindings={**self.scope.bindings, name: found})
+        return ""
+
+    def each(self, map_path: str, binding: str, caller: Body) -> str:
+        map_entry_model(map_path)
+        found = Value(map_path).eval(self.scope) or {}
+        outer = self.scope
+        parts: list[str] = []
+        try:
+            with ranging(binding, map_path):
+                for key in sorted(found):
+                    bindings = {**outer.bindings, binding: found[key], binding + "Name": key}
+                    self.scope = dataclasses.replace(outer, bindings=bindings)
+                    parts.append(caller())
+        finally:
+            self.scope = outer
+        return "".join(parts)
 
     def guard(self, rule: Rule) -> str:
         # load_values already refused such values; reaching this is a bug in lmfchart.

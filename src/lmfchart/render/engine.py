@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import functools
+import json
 from collections.abc import Callable, Iterator
 from importlib import resources
 from pathlib import Path
@@ -15,8 +16,19 @@ import lmfchart
 from lmfchart import __version__
 from lmfchart.base.cache import cache_root
 from lmfchart.base.errors import TemplateError
+from lmfchart.model import lfkeys
+from lmfchart.model.chartenv import (
+    API_VARIABLES,
+    DOWNLOAD_VARIABLES,
+    EXPORT_VARIABLES,
+    PYTORCHJOB_COMMAND,
+    TRAIN_VARIABLES,
+)
 from lmfchart.model.crosschecks import RULES, volume_in_use
+from lmfchart.model.expr import Literal
+from lmfchart.model.lfconfig import CONFIG_DIR, CONFIG_LINES
 from lmfchart.model.quantities import go_helper as quantity_helper
+from lmfchart.model.sections.workloads import API_PORT
 from lmfchart.model.values import VOLUME_NAMES, WEBUI_PORT
 from lmfchart.render.dialect import (
     CHART_NAME,
@@ -30,6 +42,9 @@ from lmfchart.render.dialect import (
 HELPERS_TEMPLATE = "helpers.j2"
 MANIFEST_DIR = "manifests"
 BLOCK_HELPERS = ("labels", "selectorLabels")
+# Part of every Job's content hash: bump it when a change to the workload templates alters
+# a Job's pod template, so upgrades create new Jobs instead of patching immutable ones.
+WORKLOAD_REVISION = "1"
 
 
 def templates_dir() -> Path:
@@ -79,10 +94,23 @@ def build_environment(
         webui_port=WEBUI_PORT,
         chart_name=CHART_NAME,
         rules=RULES,
+        config_dir=CONFIG_DIR,
+        config_lines=CONFIG_LINES,
+        train_variables=TRAIN_VARIABLES,
+        export_variables=EXPORT_VARIABLES,
+        api_variables=API_VARIABLES,
+        download_variables=DOWNLOAD_VARIABLES,
+        api_port=API_PORT,
+        workload_revision=Literal(WORKLOAD_REVISION),
+        pytorchjob_command=json.dumps(PYTORCHJOB_COMMAND),
+        llamafactory_version=lfkeys.LLAMAFACTORY_VERSION,
     )
     env.filters["volume_in_use"] = volume_in_use
     # Blocks end without a newline: the line that calls one supplies it.
     env.filters["chomp"] = lambda text: text.removesuffix("\n")
+    # Inside a block scalar a line of spaces is content; Go's `{{-` leaves none there.
+    env.filters["drop_blank_lines"] = lambda text: "".join(
+        line for line in text.splitlines(keepends=True) if line.strip())
     return env
 
 

@@ -28,7 +28,11 @@ def scalar(value: Any) -> str:
     if isinstance(value, float):
         if not math.isfinite(value):
             raise ValueError("cannot write a non-finite number")
-        return str(int(value)) if value.is_integer() else repr(value)
+        if value.is_integer():
+            return str(int(value))
+        text = repr(value)
+        # YAML 1.1 (PyYAML) reads 5e-05 as a string: a float needs its dot.
+        return text if "." in text else text.replace("e", ".0e", 1)
     if isinstance(value, str):
         if _PLAIN_STRING.match(value) and reads_as_string(value):
             return value

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field, StrictStr
+from pydantic import Field, StrictBool, StrictStr
 
 from lmfchart.model.fields import HttpUrl, ProxyUrl
 from lmfchart.model.sections.base import Section
@@ -19,6 +19,11 @@ class Hub(Section):
     )
     hfEndpoint: HttpUrl = Field(
         "", description="HF_ENDPOINT: a Hugging Face mirror URL; empty uses huggingface.co."
+    )
+    offline: StrictBool = Field(
+        False,
+        description="Never download (HF_HUB_OFFLINE, HF_DATASETS_OFFLINE, TRANSFORMERS_OFFLINE): "
+        "models and datasets must already be on the volumes.",
     )
 
 
