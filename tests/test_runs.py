@@ -18,7 +18,8 @@ from lmfchart.release.record import ReleaseRecord
 from lmfchart.usecases.logs import wait_for_log
 from lmfchart.usecases.releases import create_record
 from lmfchart.usecases.runreport import report_run
-from lmfchart.usecases.runs import RunState, list_runs
+from lmfchart.usecases.runs import RunState, list_runs, main_container, run_pods
+from tests.support.charts import lmf_objects
 from tests.support.fakeclock import FakeClock
 from tests.support.fakecluster import FakeCluster
 from tests.support.runobjects import (
@@ -81,6 +82,44 @@ def test_runs_are_the_jobs_whose_pods_carry_a_run_label(cluster: FakeCluster) ->
         ("export", "demo", "lmf-llama-factory-export-demo-cccc3333", "Job"),
         ("train", "demo", "lmf-llama-factory-train-demo-aaaa1111", "Job"),
     ]
+
+
+CHART_RUNS = {
+    "storage": {"output": {"type": "pvc", "accessModes": ["ReadWriteMany"]}},
+    "train": {
+        "one": {"model": "Qwen/Qwen3-0.6B", "datasets": ["identity"]},
+        "multi": {"model": "Qwen/Qwen3-0.6B", "datasets": ["identity"], "nodes": 2},
+        "kf": {"model": "Qwen/Qwen3-0.6B", "datasets": ["identity"], "nodes": 3,
+               "engine": "pytorchjob"},
+    },
+    "export": {"merged": {"model": "Qwen/Qwen3-0.6B", "adapter": "train/one"}},
+    "api": {"enabled": True, "model": "/app/output/models/merged"},
+}
+
+
+def test_runs_are_found_in_what_the_chart_renders(cluster: FakeCluster,
+                                                  tmp_path: Path) -> None:
+    values = tmp_path / "runs.yaml"
+    values.write_text(yaml.safe_dump(CHART_RUNS))
+    rendered = {obj["metadata"]["name"]: _put(cluster, obj)
+                for obj in lmf_objects("lmf", NS, files=[str(values)])}
+    workloads = {(obj["kind"], obj["metadata"]["labels"]["llama-factory/run"]): name
+                 for name, obj in rendered.items() if obj["kind"] in ("Job", "PyTorchJob")}
+    runs = {run.name: run for run in list_runs(cluster=cluster, release_name="lmf",
+                                               namespace=NS)}
+    assert {(r.component, r.name, r.obj["kind"], r.job_name, r.kind_label)
+            for r in runs.values()} == {
+        ("train", "one", "Job", workloads[("Job", "one")], "Job"),
+        ("train", "multi", "Job", workloads[("Job", "multi")], "Indexed Job x2"),
+        ("train", "kf", "PyTorchJob", workloads[("PyTorchJob", "kf")], "PyTorchJob x3"),
+        ("export", "merged", "Job", workloads[("Job", "merged")], "Job"),
+    }
+    # Pods made from each workload's own pod template are its run's, in its main container.
+    for run in runs.values():
+        pod = _put(cluster, pod_of(run.obj, f"{run.job_name}-pod", rank=0), status=running())
+        [found] = run_pods(cluster=cluster, run=run)
+        assert found["metadata"]["name"] == pod["metadata"]["name"]
+        assert main_container(found) == ("pytorch" if run.is_pytorchjob else "llama-factory")
 
 
 def test_a_running_run_shows_the_progress_of_its_newest_pod(cluster: FakeCluster) -> None:

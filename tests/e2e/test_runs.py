@@ -11,6 +11,7 @@ for a pod bound to a node that has no kubelet.
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -65,7 +66,7 @@ def _helm_chart(where: Path, job: dict[str, Any]) -> Path:
 
 
 def test_status_shows_a_failed_run_with_the_job_controllers_reason(
-        cluster: Cluster, namespace: str, core: Any, batch: Any, helm4: Path,
+        cluster: Cluster, namespace: str, *, core: Any, batch: Any, helm4: Path,
         tmp_path: Path) -> None:
     job = train_job(JOB, namespace)
     del job["metadata"]["namespace"]
@@ -155,3 +156,65 @@ def test_logs_of_a_pod_on_a_node_without_kubelet_is_the_servers_error(
         assert (f"error: Pod/{pod.metadata.name} (log of container train): ") in shown.stderr
         # The server looks up the node to reach its kubelet, and finds none.
         assert '"gpu-node-1" not found (HTTP 404 NotFound)' in shown.stderr, shown.stderr
+
+
+# A run of the real chart, as a user adds one: the chart fills in every other key.
+CHART_RUN = {
+    "storage": {"output": {"type": "pvc", "accessModes": ["ReadWriteMany"]}},
+    "train": {"tiny": {"model": "/root/.cache/huggingface/models/tiny",
+                       "datasets": ["alpaca_en_demo"], "gpus": 1}},
+}
+
+
+def test_a_charts_run_whose_job_cannot_create_its_pod(
+        cluster: Cluster, namespace: str, core: Any, tmp_path: Path) -> None:
+    # The namespace may use no GPU: the Job controller's pod is refused at admission, so
+    # the run has no pod and only the controller's event says why.
+    core.create_namespaced_resource_quota(namespace, {
+        "metadata": {"name": "no-gpus"}, "spec": {"hard": {"requests.nvidia.com/gpu": "0"}}})
+    wait_for("the quota controller to count the quota", lambda: (
+        core.read_namespaced_resource_quota("no-gpus", namespace).status.hard))
+    values = tmp_path / "values.yaml"
+    values.write_text(yaml.safe_dump(CHART_RUN))
+    installed = lmfchart(cluster, "install", "-n", namespace, "-f", str(values))
+    assert installed.exit_code == 0, installed.output
+    from kubernetes import client
+
+    [job] = client.BatchV1Api(core.api_client).list_namespaced_job(
+        namespace, label_selector="llama-factory/run=tiny").items
+    assert re.fullmatch(r"lmf-llama-factory-train-tiny-[0-9a-f]{8}", job.metadata.name)
+
+    def refused() -> Any:
+        events = core.list_namespaced_event(
+            namespace, field_selector=f"involvedObject.uid={job.metadata.uid},type=Warning")
+        return next((e for e in events.items if e.reason == "FailedCreate"), None)
+
+    event = wait_for("the Job controller to report the refused pod", refused)
+    assert "exceeded quota: no-gpus" in event.message
+    # Each retry of the controller is refused for a pod of another generated name.
+    refused_pod = re.search(r'pods "([^"]+)"', event.message)
+    assert refused_pod and refused_pod[1].startswith(job.metadata.name)
+    said = re.escape(f"Warning FailedCreate on Job/{job.metadata.name}: "
+                     f"{event.message.strip()}").replace(re.escape(refused_pod[1]),
+                                                         f"{job.metadata.name}-[a-z0-9]+")
+    assert not core.list_namespaced_pod(namespace, label_selector="llama-factory/run").items
+
+    shown = lmfchart(cluster, "status", "-n", namespace, "-o", "json")
+    assert shown.exit_code == 0, shown.output
+    [run] = json.loads(shown.stdout)["runs"]
+    assert (run["name"], run["component"], run["kind"], run["state"], run["pod"]) == (
+        "tiny", "train", "Job", "pending", None)
+    assert run["object"] == {"kind": "Job", "name": job.metadata.name}
+    assert run["completions"] == "0/1 succeeded, 0 active, 0 failed"
+    [reason] = run["reasons"]
+    assert re.fullmatch(said + r"( \(x\d+\))?", reason), reason
+    text = lmfchart(cluster, "status", "-n", namespace)
+    assert (f"  train/tiny: pending (Job {job.metadata.name}: 0/1 succeeded, 0 active, "
+            "0 failed)") in text.stdout.splitlines()
+
+    waited = lmfchart(cluster, "logs", "lmf", "tiny", "-n", namespace, "--timeout", "1s")
+    assert waited.exit_code == 5, waited.output
+    why = re.escape(f"waiting for Job/{job.metadata.name} to create the pod of rank 0: ") + said
+    assert re.search(f"^waiting: {why}", waited.stderr, re.MULTILINE), waited.stderr
+    assert re.search("^" + re.escape("error: run tiny: the pod of rank 0 did not start "
+                                     "within 1s: ") + why, waited.stderr, re.MULTILINE)

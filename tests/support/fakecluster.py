@@ -180,7 +180,7 @@ class FakeCluster:
                                "not found", kind="Pod", name=pod, status=400)
         # Lines end at newlines only, as the kubelet counts them (a carriage return does not).
         written = re.findall(r"[^\n]*\n|[^\n]+$", self.logs[(pod, container, previous)])
-        return "".join(written[-lines if lines else 0:])
+        return "".join(written if lines is None else written[len(written) - lines:])
 
     def follow_pod_log(self, namespace: str, pod: str, container: str, *,
                        lines: int | None) -> Iterator[str]:

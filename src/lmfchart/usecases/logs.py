@@ -15,7 +15,7 @@ from typing import Any
 from lmfchart.base.errors import NotReadyError, ReleaseStateError, UsageError
 from lmfchart.inputs.durations import format_duration
 from lmfchart.usecases.cluster import Cluster, ObjectRef
-from lmfchart.usecases.diagnosis import pod_reasons
+from lmfchart.usecases.diagnosis import WarningsOnce, pod_reasons
 from lmfchart.usecases.runs import (
     Run,
     RunState,
@@ -100,7 +100,10 @@ def follow_log(*, cluster: Cluster, source: LogSource, tail: int | None) -> Iter
 
 def _not_started(cluster: Cluster, run: Run, pod: dict[str, Any] | None, rank: int) -> str:
     if pod is None:
-        return f"waiting for {run.obj['kind']}/{run.job_name} to create the pod of rank {rank}"
+        # A controller that cannot create the pod (quota, admission) says so only in events.
+        said = [f"waiting for {run.obj['kind']}/{run.job_name} to create the pod of rank "
+                f"{rank}", *WarningsOnce(cluster).about(run.obj)[:1]]
+        return ": ".join(said)
     name = pod["metadata"]["name"]
     reasons = pod_reasons(cluster=cluster, namespace=run.namespace, pod=pod, with_logs=False)
     phase = (pod.get("status") or {}).get("phase") or "Pending"

@@ -1,18 +1,21 @@
 """One run as `status` shows it: state, completions, progress from its newest log, and on
 failure why, with the last log lines.
 
-Costs one pod list per run, and one log read (of at most TAIL_LINES lines) per running or
-failed run: status stays fast with many runs.
+Costs one pod list per run, one log read (of at most TAIL_LINES lines) per running or
+failed run, and one list of the namespace's Warning events when a run is pending (a Job
+that cannot create its pods says why only in an event: FailedCreate): status stays fast
+with many runs.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from lmfchart.base.errors import ClusterError
 from lmfchart.usecases.cluster import Cluster
-from lmfchart.usecases.diagnosis import PODS_PER_OBJECT, pod_reasons
+from lmfchart.usecases.diagnosis import PODS_PER_OBJECT, WarningsOnce, pod_reasons
 from lmfchart.usecases.runs import (
     Run,
     RunState,
@@ -51,7 +54,13 @@ class RunReport:
                 "reasons": list(self.reasons), "last_lines": list(self.last_lines)}
 
 
-def report_run(*, cluster: Cluster, run: Run) -> RunReport:
+def report_runs(*, cluster: Cluster, runs: Sequence[Run]) -> tuple[RunReport, ...]:
+    warnings = WarningsOnce(cluster)
+    return tuple(report_run(cluster=cluster, run=run, warnings=warnings) for run in runs)
+
+
+def report_run(*, cluster: Cluster, run: Run, warnings: WarningsOnce | None = None
+               ) -> RunReport:
     pods = run_pods(cluster=cluster, run=run)
     judged = judge_run(run, pods)
     reasons = [judged.reason] if judged.reason else []
@@ -61,6 +70,9 @@ def report_run(*, cluster: Cluster, run: Run) -> RunReport:
         for each in troubled[:PODS_PER_OBJECT]:
             reasons.extend(pod_reasons(cluster=cluster, namespace=run.namespace, pod=each,
                                        with_logs=False))
+    if judged.state is RunState.PENDING:
+        # The newest only: a controller retrying says the same again, about another pod.
+        reasons.extend((warnings or WarningsOnce(cluster)).about(run.obj)[:1])
     pod = _telling_pod(pods, judged.state)
     text = ""
     if pod is not None and judged.state in (RunState.RUNNING, RunState.FAILED) and started(pod):

@@ -15,7 +15,7 @@ from typing import Any
 from lmfchart.usecases.changes import manifest_refs
 from lmfchart.usecases.cluster import Cluster, ObjectRef
 from lmfchart.usecases.releases import read_history, require_history
-from lmfchart.usecases.runreport import RunReport, report_run
+from lmfchart.usecases.runreport import RunReport, report_runs
 from lmfchart.usecases.runs import run_of
 from lmfchart.usecases.wait import ObjectStatus, judge
 
@@ -92,7 +92,7 @@ def status(*, cluster: Cluster, release_name: str, namespace: str) -> StatusRepo
     return StatusReport(
         release_name, namespace, latest.version, latest.status, latest.last_deployed,
         latest.description, tuple(objects), url.group(0) if url else None, latest.notes,
-        tuple(report_run(cluster=cluster, run=run) for run in runs),
+        report_runs(cluster=cluster, runs=runs),
     )
 
 
