@@ -167,7 +167,7 @@ CHART_RUN = {
 
 
 def test_a_charts_run_whose_job_cannot_create_its_pod(
-        cluster: Cluster, namespace: str, core: Any, tmp_path: Path) -> None:
+        cluster: Cluster, namespace: str, core: Any, batch: Any, tmp_path: Path) -> None:
     # The namespace may use no GPU: the Job controller's pod is refused at admission, so
     # the run has no pod and only the controller's event says why.
     core.create_namespaced_resource_quota(namespace, {
@@ -178,10 +178,7 @@ def test_a_charts_run_whose_job_cannot_create_its_pod(
     values.write_text(yaml.safe_dump(CHART_RUN))
     installed = lmfchart(cluster, "install", "-n", namespace, "-f", str(values))
     assert installed.exit_code == 0, installed.output
-    from kubernetes import client
-
-    [job] = client.BatchV1Api(core.api_client).list_namespaced_job(
-        namespace, label_selector="llama-factory/run=tiny").items
+    [job] = batch.list_namespaced_job(namespace, label_selector="llama-factory/run=tiny").items
     assert re.fullmatch(r"lmf-llama-factory-train-tiny-[0-9a-f]{8}", job.metadata.name)
 
     def refused() -> Any:
