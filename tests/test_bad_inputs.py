@@ -36,6 +36,9 @@ runner = CliRunner()
 
 SEED_PLACEHOLDER = "<replaced-ingress-nginx-ip>.nip.io"
 GOOD = "image:\n  tag: '0.9.4'\n"
+# A training run on a persistent output volume: valid, for cases to add one mistake to.
+_RUN = ("storage:\n  output:\n    type: pvc\ntrain:\n  r:\n    model: Qwen/Qwen3-0.6B\n"
+        "    datasets: [identity]\n")
 
 
 @dataclass(frozen=True)
@@ -330,6 +333,47 @@ CASES = [
          "already used by storage.data", key="storage.hfCache.mountPath", line=6),
     Case("empty-tag-without-digest", "image:\n  tag: ''\n", "needs image.digest",
          key="image.tag", line=2),
+    # Training runs, exports and the API (what LLaMA-Factory itself would miss).
+    Case("train-output-on-emptyDir",
+         "train:\n  r:\n    model: Qwen/Qwen3-0.6B\n    datasets: [identity]\n",
+         "their results would be lost with the pod", key="train", line=1),
+    Case("train-unknown-stage", _RUN + "    stage: foo\n", "expected a LLaMA-Factory",
+         key="train.r.stage", line=8),
+    Case("train-unknown-template", _RUN + "    template: chatglm2\n", "chat template",
+         key="train.r.template", line=8),
+    Case("train-rank-as-text", _RUN + "    lora:\n      rank: eight\n", "valid integer",
+         key="train.r.lora.rank", line=9),
+    Case("train-relative-dataset-dir", _RUN + "    datasetDir: data\n", "absolute path",
+         key="train.r.datasetDir", line=8),
+    Case("train-warmup-ratio-in-extra", _RUN + "    extra:\n      warmup_ratio: 0.1\n",
+         "removed in transformers 5", key="train.r.extra", line=8),
+    Case("train-fp16-in-extra-beside-bf16", _RUN + "    extra:\n      fp16: true\n",
+         "written by the chart from precision", key="train.r.extra", line=8),
+    Case("train-run-name-too-long",
+         _RUN.replace("  r:", "  " + "r" * 31 + ":"), "at most 30 characters",
+         key="train." + "r" * 31, line=5),
+    Case("train-nodes-without-gpus", _RUN + "    nodes: 2\n    gpus: 0\n",
+         "at least one GPU per node", key="train.r.gpus", line=9),
+    Case("train-nodes-on-hostPath-output",
+         "storage:\n  output:\n    type: hostPath\n    hostPath: /data\n"
+         "train:\n  r:\n    model: Qwen/Qwen3-0.6B\n    datasets: [identity]\n    nodes: 2\n",
+         "a hostPath folder differs on every node", key="train.r.nodes", line=9),
+    Case("train-nodes-on-rwo-output", _RUN + "    nodes: 2\n",
+         "give it accessModes [ReadWriteMany]", key="train.r.nodes", line=8),
+    Case("train-dataset-dir-and-info",
+         _RUN + "    datasetDir: /data\n    datasetInfo:\n      x: {file_name: /data/x.json}\n",
+         "not both", key="train.r.datasetDir", line=8),
+    Case("export-lora-without-adapter",
+         "storage:\n  output:\n    type: pvc\nexport:\n  m:\n    model: Qwen/Qwen3-0.6B\n",
+         "exported unchanged", key="export.m.adapter", line=5),
+    Case("export-adapter-with-full",
+         "storage:\n  output:\n    type: pvc\nexport:\n  m:\n    model: Qwen/Qwen3-0.6B\n"
+         "    adapter: /app/output/train/r\n    method: full\n",
+         "only for method lora", key="export.m.adapter", line=7),
+    Case("api-without-model", "api:\n  enabled: true\n", "needs api.model", key="api.model",
+         line=1),
+    Case("env-shadows-workload-variable", _RUN + "env:\n  NNODES: '2'\n",
+         "NNODES is set by the chart", key="env.NNODES", line=9),
 ]
 
 

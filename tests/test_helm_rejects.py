@@ -52,7 +52,10 @@ CROSS_CHECKED = {
     "existingClaim-without-name", "two-volumes-one-mountPath", "volume-on-dev-shm",
     "three-volumes-one-mountPath", "cpu-request-above-limit", "memory-request-above-limit",
     "request-above-limit-across-units", "upstream-image-without-command",
-    "empty-tag-without-digest", "set-empty-image-tag",
+    "empty-tag-without-digest", "set-empty-image-tag", "train-output-on-emptyDir",
+    "train-nodes-without-gpus", "train-nodes-on-hostPath-output", "train-nodes-on-rwo-output",
+    "train-dataset-dir-and-info", "export-lora-without-adapter", "export-adapter-with-full",
+    "api-without-model", "env-shadows-workload-variable",
 }
 
 

@@ -24,7 +24,7 @@ PARTIAL = {
         "multi": {"model": "Qwen/Qwen3-0.6B", "datasets": ["mine"],
                   "datasetInfo": {"mine": {"file_name": "/app/shared_data/mine.json",
                                            "columns": {"prompt": "q", "response": "a"}}},
-                  "nodes": 2, "extra": {"max_samples": 1000, "plot_loss": True},
+                  "nodes": 2, "extra": {"val_size": 0.1, "plot_loss": True},
                   "ttlSecondsAfterFinished": 0},
         "kf": {"model": "Qwen/Qwen3-0.6B", "datasets": ["identity", "alpaca_en_demo"],
                "nodes": 3, "gpus": 4, "engine": "pytorchjob", "method": "freeze",

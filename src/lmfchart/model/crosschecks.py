@@ -14,10 +14,11 @@ from typing import Any
 
 from lmfchart.base.keypath import KeyPath
 from lmfchart.model import formats
-from lmfchart.model.chartenv import CHART_VARIABLES
+from lmfchart.model.chartenv import CHART_VARIABLES, WORKLOAD_VARIABLE_NAMES
 from lmfchart.model.expr import (
     AnyText,
     Binding,
+    EntryValue,
     Expr,
     Literal,
     Scope,
@@ -26,11 +27,13 @@ from lmfchart.model.expr import (
     eq,
     go_truth,
     gt,
+    has,
     has_key,
     has_suffix,
     index,
     ne,
     not_,
+    num,
     or_,
     printf,
     trim_slashes,
@@ -142,6 +145,66 @@ def _env_rules() -> Iterator[Rule]:
         )
 
 
+def _workload_rules() -> Iterator[Rule]:
+    output_type = Value("storage.output.type")
+    lost = or_(eq(output_type, "emptyDir"), eq(output_type, "none"))
+    for kind in ("train", "export"):
+        yield Rule(
+            (kind,), and_(Value(kind), lost),
+            printf(f"{kind} Jobs write to storage.output, which is %s: their results would "
+                   "be lost with the pod; make storage.output a pvc, existingClaim or hostPath",
+                   output_type),
+        )
+
+    def run(path: str) -> EntryValue:
+        return EntryValue("value", "train", path)
+
+    several = gt(run("nodes"), num(1))
+    yield Rule(("train", ENTRY_KEY, "nodes"), and_(several, eq(output_type, "hostPath")),
+               Literal("runs on several nodes need one shared storage.output (pvc or "
+                       "existingClaim); a hostPath folder differs on every node"),
+               each=Value("train"))
+    yield Rule(("train", ENTRY_KEY, "nodes"),
+               and_(several, eq(output_type, "pvc"),
+                    not_(has("ReadWriteMany", Value("storage.output.accessModes")))),
+               Literal("runs on several nodes mount storage.output on every node: give it "
+                       "accessModes [ReadWriteMany]"),
+               each=Value("train"))
+    yield Rule(("train", ENTRY_KEY, "gpus"), and_(several, not_(run("gpus"))),
+               Literal("runs on several nodes need at least one GPU per node"),
+               each=Value("train"))
+    yield Rule(("train", ENTRY_KEY, "datasetDir"),
+               and_(run("datasetDir"), run("datasetInfo")),
+               Literal("give datasetInfo (the chart writes dataset_info.json) or datasetDir "
+                       "(a folder holding yours), not both"),
+               each=Value("train"))
+
+    def export(path: str) -> EntryValue:
+        return EntryValue("value", "export", path)
+
+    lora = eq(export("method"), "lora")
+    # LLaMA-Factory would silently write the base model unchanged.
+    yield Rule(("export", ENTRY_KEY, "adapter"), and_(lora, not_(export("adapter"))),
+               Literal("a LoRA export needs the adapter to merge (the trained run's output, "
+                       "e.g. /app/output/train/NAME); without one the base model is exported "
+                       "unchanged"),
+               each=Value("export"))
+    yield Rule(("export", ENTRY_KEY, "adapter"), and_(not_(lora), export("adapter")),
+               printf("an adapter is merged only for method lora, not %s",
+                      export("method")),
+               each=Value("export"))
+    yield Rule(("api", "model"), and_(Value("api.enabled"), not_(Value("api.model"))),
+               Literal("api.enabled needs api.model: the model to serve"))
+    yield Rule(("api", "ingressPath"),
+               and_(Value("api.ingressPath"), Value("api.enabled"), not_(Value("ingress.enabled"))),
+               Literal("api.ingressPath is a path on the web UI's Ingress: set ingress.enabled"))
+    workloads = or_(Value("train"), Value("export"), Value("api.enabled"))
+    for name in WORKLOAD_VARIABLE_NAMES:
+        yield Rule(("env", name), and_(workloads, has_key(Value("env"), name)),
+                   Literal(f"{name} is set by the chart for training, export and API pods; "
+                           "remove it from env"))
+
+
 def _text_rules() -> Iterator[Rule]:
     # load_values refuses these while reading, naming the key; Helm users get this guard.
     yield Rule((), AnyText(formats.NOT_YAML_SAFE, formats.GO_UNSAFE_CLASS), Literal(
@@ -150,7 +213,7 @@ def _text_rules() -> Iterator[Rule]:
 
 RULES: tuple[Rule, ...] = (
     *_ingress_rules(), *_storage_rules(), *_resource_rules(), *_image_rules(), *_env_rules(),
-    *_text_rules(),
+    *_workload_rules(), *_text_rules(),
 )
 
 

@@ -35,6 +35,9 @@ IMAGE_DATASET_DIR = "/app/data"
 CONFIG_DIR = "/config"
 
 
+ALWAYS = "(always set)"
+
+
 @dataclass(frozen=True)
 class ConfigLine:
     key: str
@@ -70,7 +73,7 @@ def _train_lines() -> tuple[ConfigLine, ...]:
     return (
         ConfigLine("model_name_or_path", run("model"), "model"),
         ConfigLine("stage", run("stage"), "stage"),
-        ConfigLine("do_train", TRUE, "(always set)"),
+        ConfigLine("do_train", TRUE, ALWAYS),
         ConfigLine("finetuning_type", run("method"), "method"),
         ConfigLine("lora_rank", run("lora.rank"), "lora.rank", lora),
         ConfigLine("lora_alpha", run("lora.alpha"), "lora.alpha",
@@ -150,6 +153,11 @@ API_CONFIG = _api_lines()
 CONFIG_LINES = {"train": TRAIN_CONFIG, "export": EXPORT_CONFIG, "api": API_CONFIG}
 
 
+def typed_keys(kind: str) -> tuple[str, ...]:
+    """The LLaMA-Factory keys the chart writes for this kind, which `extra` may not set."""
+    return tuple(dict.fromkeys(line.key for line in CONFIG_LINES[kind]))
+
+
 def written_by_chart(kind: str, key: str) -> str | None:
     """The values key that writes this LLaMA-Factory key, if the chart writes it."""
     for line in CONFIG_LINES[kind]:
@@ -158,4 +166,5 @@ def written_by_chart(kind: str, key: str) -> str | None:
     return None
 
 
-__all__ = ["CONFIG_DIR", "CONFIG_LINES", "ConfigLine", "written_by_chart"]
+__all__ = ["ALWAYS", "CONFIG_DIR", "CONFIG_LINES", "ConfigLine", "typed_keys",
+           "written_by_chart"]

@@ -28,3 +28,8 @@ def key_problem(kind: str, key: str, value: object) -> str | None:
 
 def known_keys(kind: str) -> tuple[str, ...]:
     return ()
+
+
+def extra_names_schema(kind: str, typed: tuple[str, ...]) -> dict[str, object]:
+    """JSON Schema for the key names `extra` may hold."""
+    return {"not": {"enum": sorted({*typed, "warmup_ratio"})}}

@@ -74,7 +74,28 @@ def _lines(data: Any, indent: int) -> list[str]:
     return [pad + scalar(data)]
 
 
+_BLOCK_SAFE = re.compile(r"^[^\s][^\x00-\x08\x0b-\x1f\x7f-\x9f\u2028\u2029\ufeff]*$", re.DOTALL)
+
+
+def _block(value: str, indent: int) -> list[str] | None:
+    """A multi-line string as a literal block (a config file in a ConfigMap stays
+    readable), when YAML reads it back unchanged; None: write it as JSON."""
+    if "\n" not in value or not _BLOCK_SAFE.match(value) or "\t" in value:
+        return None
+    body = value.rstrip("\n")
+    trailing = len(value) - len(body)
+    if trailing > 1:
+        return None
+    pad = " " * (indent + 2)
+    indicator = "|" if trailing == 1 else "|-"
+    lines = body.split("\n")
+    return [indicator, *[pad + line if line else "" for line in lines]]
+
+
 def _entry(head: str, value: Any, indent: int) -> list[str]:
+    block = _block(value, indent) if isinstance(value, str) else None
+    if block is not None:
+        return [head + " " + block[0], *block[1:]]
     if isinstance(value, dict) and value:
         return [head, *_lines(value, indent + 2)]
     if isinstance(value, list) and value:

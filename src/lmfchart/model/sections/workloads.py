@@ -22,7 +22,7 @@ from pydantic import (
 )
 
 from lmfchart.model import formats, lfkeys
-from lmfchart.model.fields import Object, OptionalDnsSubdomain, Quantity
+from lmfchart.model.fields import Object, OptionalAbsolutePath, OptionalDnsSubdomain, Quantity
 from lmfchart.model.sections.base import Section
 
 # Job names are <fullname>-train-<run>-<hash>, cut to fit; a short run name stays readable.
@@ -144,9 +144,10 @@ class TrainRun(JobSettings):
     datasets: list[Annotated[StrictStr, Field(min_length=1, pattern=r"^[^,\s]+$")]] = Field(
         min_length=1, description="dataset: names in dataset_info.json."
     )
-    datasetDir: StrictStr = Field(
+    datasetDir: OptionalAbsolutePath = Field(
         "",
-        description="dataset_dir, absolute; empty: the image's /app/data, or the run's own "
+        description="dataset_dir, absolute (LLaMA-Factory reads a relative one from its "
+        "working directory); empty: the image's /app/data, or the run's own "
         "dataset_info.json when datasetInfo is given.",
     )
     datasetInfo: dict[StrictStr, Object] = Field(
@@ -203,12 +204,6 @@ class TrainRun(JobSettings):
     masterPort: StrictInt = Field(
         29500, ge=1, le=65535, description="MASTER_PORT of the torch rendezvous."
     )
-
-    @field_validator("datasetDir")
-    @classmethod
-    def _absolute_dataset_dir(cls, text: str) -> str:
-        # LLaMA-Factory reads a relative dataset_dir from the working directory.
-        return text and formats.checked(formats.absolute_path, text)
 
     @field_validator("extra")
     @classmethod
@@ -286,10 +281,19 @@ class Api(Section):
 
 
 def _checked_extra(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
+    # Imported here: lfconfig reads this model through the values model.
+    from lmfchart.model.lfconfig import ALWAYS, written_by_chart
+
     for key, value in extra.items():
+        source = written_by_chart(kind, key)
+        if source == ALWAYS:
+            raise ValueError(f"{key} is always written by the chart")
+        if source:
+            raise ValueError(f"{key} is written by the chart from {source}: set {source} "
+                             "instead of extra")
         problem = lfkeys.key_problem(kind, key, value)
         if problem:
-            raise ValueError(f"extra.{key}: {problem}")
+            raise ValueError(problem)
     return extra
 
 
