@@ -3,13 +3,16 @@
 The fixtures in tests/data/trainlogs/ are written by hand in the formats transformers 5
 (tqdm bar with carriage returns, log dicts with quoted numbers, the train metrics block)
 and LLaMA-Factory 0.9.5 (LogCallback's web UI line, trainer_log.jsonl, the export's
-adapter lines) print; tests/data/llamafactory/ holds a real run's files where present.
+adapter lines) print; tests/data/llamafactory/ holds a real GPU run's log and
+trainer_log.jsonl (see its README), which check each other.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -95,16 +98,70 @@ def test_readable_lines_show_the_last_drawing_of_a_bar() -> None:
 
 
 REAL = Path(__file__).parent / "data" / "llamafactory"
+# Each real run's container log beside the trainer_log.jsonl the same run wrote.
+REAL_RUNS = [("train-1gpu.log", "train-1gpu.trainer_log.jsonl"),
+             ("train-2nodes-rank0.log", "train-2nodes.trainer_log.jsonl")]
+_LOGGED = re.compile(r"\{'loss'[^}]*\}")
 
 
-@pytest.mark.skipif(not (REAL / "trainer_log.jsonl").is_file(),
-                    reason="no real run's files in tests/data/llamafactory/")
-def test_a_real_runs_log_and_trainer_log_agree() -> None:
-    from_jsonl = progress_from_trainer_log((REAL / "trainer_log.jsonl").read_text())
-    assert from_jsonl.total_steps and from_jsonl.step == from_jsonl.total_steps
-    logs = sorted(REAL.glob("*train*.log"))
-    assert logs, "a real run's train log belongs beside its trainer_log.jsonl"
-    from_log = progress_from_log(logs[0].read_text(errors="replace"))
-    assert (from_log.step, from_log.total_steps) == (from_jsonl.step, from_jsonl.total_steps)
-    assert from_log.loss == pytest.approx(from_jsonl.loss, rel=1e-3)
-    assert "train_loss" in from_log.metrics
+def _logged_steps(jsonl: str) -> list[dict[str, Any]]:
+    return [entry for entry in map(json.loads, jsonl.splitlines()) if "loss" in entry]
+
+
+def _sig4(value: float) -> float:
+    """VALUE as transformers 5 prints it in its log dicts: 4 significant digits."""
+    return float(f"{value:.4g}")
+
+
+@pytest.mark.parametrize(("log", "trainer_log"), REAL_RUNS)
+def test_a_real_runs_log_gives_each_step_as_its_trainer_log_recorded_it(
+        log: str, trainer_log: str) -> None:
+    text = (REAL / log).read_text(encoding="utf-8")
+    steps = _logged_steps((REAL / trainer_log).read_text(encoding="utf-8"))
+    # The log up to each logged dict reads as that step's loss, rate and epoch.
+    cuts = [found.end() for found in _LOGGED.finditer(text)]
+    assert len(cuts) == len(steps) == 20
+    for cut, step in zip(cuts, steps, strict=True):
+        progress = progress_from_log(text[:cut])
+        assert (progress.loss, progress.learning_rate, progress.epoch) == (
+            _sig4(step["loss"]), _sig4(step["lr"]), _sig4(step["epoch"])), step
+    done = progress_from_log(text)
+    last = steps[-1]
+    assert (done.step, done.total_steps) == (last["current_steps"], last["total_steps"])
+    assert done.loss == _sig4(last["loss"])
+    # The trainer's train_loss is the mean of the losses it logged (one per step here).
+    mean = sum(step["loss"] for step in steps) / len(steps)
+    assert float(done.metrics["train_loss"]) == pytest.approx(mean, abs=5e-5)
+
+
+@pytest.mark.parametrize(("log", "trainer_log"), REAL_RUNS)
+def test_a_real_runs_trainer_log_reads_as_written(log: str, trainer_log: str) -> None:
+    text = (REAL / trainer_log).read_text(encoding="utf-8")
+    entries = [json.loads(line) for line in text.splitlines()]
+    last = _logged_steps(text)[-1]
+    progress = progress_from_trainer_log(text)
+    # The closing entry has no loss: the last logged step's stays.
+    assert (progress.step, progress.total_steps, progress.loss, progress.learning_rate,
+            progress.epoch, progress.remaining) == (
+        entries[-1]["current_steps"], entries[-1]["total_steps"], last["loss"], last["lr"],
+        entries[-1]["epoch"], entries[-1]["remaining_time"])
+    halfway = progress_from_trainer_log("\n".join(text.splitlines()[:10]))
+    assert (halfway.step, halfway.loss) == (entries[9]["current_steps"], entries[9]["loss"])
+
+
+def test_progress_command_on_a_real_runs_files() -> None:
+    from typer.testing import CliRunner
+
+    from lmfchart.cli import app
+
+    log, trainer_log = REAL_RUNS[0]
+    last = _logged_steps((REAL / trainer_log).read_text(encoding="utf-8"))[-1]
+    shown = CliRunner().invoke(app, ["progress", "--log", str(REAL / log), "-o", "json"])
+    assert shown.exit_code == 0, shown.output
+    found = json.loads(shown.stdout)
+    assert (found["step"], found["total_steps"], found["loss"]) == (
+        last["current_steps"], last["total_steps"], _sig4(last["loss"]))
+    text = CliRunner().invoke(app, ["progress", "--trainer-log", str(REAL / trainer_log)])
+    assert text.exit_code == 0, text.output
+    assert (f"step {last['current_steps']}/{last['total_steps']} (100%), loss {last['loss']:g}, "
+            f"lr {last['lr']:g}") in text.stdout
