@@ -370,6 +370,8 @@ CASES = [
          "storage:\n  output:\n    type: pvc\nexport:\n  m:\n    model: Qwen/Qwen3-0.6B\n"
          "    adapter: /app/output/train/r\n    method: full\n",
          "only for method lora", key="export.m.adapter", line=7),
+    Case("train-ppo-without-reward-model", _RUN + "    stage: ppo\n",
+         "needs a reward model", key="train.r.stage", line=8),
     Case("api-without-model", "api:\n  enabled: true\n", "needs api.model", key="api.model",
          line=1),
     Case("env-shadows-workload-variable", _RUN + "env:\n  NNODES: '2'\n",

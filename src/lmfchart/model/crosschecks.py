@@ -180,6 +180,12 @@ def _workload_rules() -> Iterator[Rule]:
                        "(a folder holding yours), not both"),
                each=Value("train"))
 
+    yield Rule(("train", ENTRY_KEY, "stage"),
+               and_(eq(run("stage"), "ppo"), not_(has_key(run("extra"), "reward_model"))),
+               Literal("stage ppo needs a reward model: set extra.reward_model (a path or hub "
+                       "id)"),
+               each=Value("train"))
+
     def export(path: str) -> EntryValue:
         return EntryValue("value", "export", path)
 
