@@ -346,7 +346,7 @@ CASES = [
     Case("train-relative-dataset-dir", _RUN + "    datasetDir: data\n", "absolute path",
          key="train.r.datasetDir", line=8),
     Case("train-warmup-ratio-in-extra", _RUN + "    extra:\n      warmup_ratio: 0.1\n",
-         "removed in transformers 5", key="train.r.extra", line=8),
+         "use warmup_steps", key="train.r.extra", line=8),
     Case("train-fp16-in-extra-beside-bf16", _RUN + "    extra:\n      fp16: true\n",
          "written by the chart from precision", key="train.r.extra", line=8),
     Case("train-run-name-too-long",
@@ -370,6 +370,8 @@ CASES = [
          "storage:\n  output:\n    type: pvc\nexport:\n  m:\n    model: Qwen/Qwen3-0.6B\n"
          "    adapter: /app/output/train/r\n    method: full\n",
          "only for method lora", key="export.m.adapter", line=7),
+    Case("train-ppo-without-reward-model", _RUN + "    stage: ppo\n",
+         "needs a reward model", key="train.r.stage", line=8),
     Case("api-without-model", "api:\n  enabled: true\n", "needs api.model", key="api.model",
          line=1),
     Case("env-shadows-workload-variable", _RUN + "env:\n  NNODES: '2'\n",

@@ -149,7 +149,7 @@ runner = CliRunner()
 for args in (["--help"], ["render", "-o", {str(tmp_path / "c")!r}], ["template"],
              ["validate", {str(example_values("seed"))!r}], ["schema"],
              ["train", "--model", "Qwen/Qwen3-0.6B", "--method", "lora", "--dataset", "d",
-              "--print"]):
+              "--set", "storage.output.type=pvc", "--print"]):
     result = runner.invoke(app, args)
     assert result.exit_code == 0, (args, result.output)
 loaded = sorted(m for m in sys.modules if m == "kubernetes" or m.startswith("kubernetes."))

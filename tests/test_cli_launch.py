@@ -25,8 +25,10 @@ from tests.support.fakecluster import FakeCluster
 runner = CliRunner()
 NS = "llm"
 MODEL = "/root/.cache/huggingface/models/Qwen3-0.6B"
+# Results go to a persistent output volume: on the default emptyDir they would be lost.
+OUTPUT = ("--set", "storage.output.type=pvc")
 TRAIN = ("train", "-n", NS, "--model", MODEL, "--method", "lora", "--dataset",
-         "alpaca_en_demo")
+         "alpaca_en_demo", *OUTPUT)
 
 
 @pytest.fixture
@@ -90,8 +92,9 @@ def test_train_installs_a_new_release_with_the_run_and_says_how_to_follow_it(
     assert container["command"] == ["llamafactory-cli", "train", "/config/train.yaml"]
     config = config_of(cluster, "qwen3-0-6b-lora")
     assert (config["model_name_or_path"], config["num_train_epochs"]) == (MODEL, 2)
-    assert latest(cluster).config == {"train": {"qwen3-0-6b-lora": {
-        "model": MODEL, "method": "lora", "datasets": ["alpaca_en_demo"], "epochs": 2.0}}}
+    assert latest(cluster).config == {"storage": {"output": {"type": "pvc"}}, "train": {
+        "qwen3-0-6b-lora": {"model": MODEL, "method": "lora", "datasets": ["alpaca_en_demo"],
+                            "epochs": 2.0}}}
 
 
 def test_a_second_run_keeps_the_release_values_and_the_first_run(cluster: FakeCluster) -> None:
@@ -194,7 +197,7 @@ def test_a_bad_run_name_is_a_usage_error(cluster: FakeCluster) -> None:
 
 def test_a_made_name_is_a_valid_label_of_at_most_30_characters(cluster: FakeCluster) -> None:
     result = run("train", "-n", NS, "--model", "/models/Meta_Llama 3.1--70B_Instruct.v2/",
-                 "--method", "freeze", "--dataset", "d", "--print")
+                 "--method", "freeze", "--dataset", "d", *OUTPUT, "--print")
 
     assert result.exit_code == 0, result.output
     assert "train name: meta-llama-3-1-70b-inst-freeze (made from" in result.stderr
@@ -203,7 +206,8 @@ def test_a_made_name_is_a_valid_label_of_at_most_30_characters(cluster: FakeClus
 def test_print_shows_the_objects_the_command_and_the_config_without_a_cluster(
     no_cluster: None,
 ) -> None:
-    result = run(*TRAIN, "r", "--gpus", "2", "--nodes", "2", "--epochs", "1.5", "--print")
+    result = run(*TRAIN, "r", "--gpus", "2", "--nodes", "2", "--epochs", "1.5", "--set",
+                 "storage.output.accessModes={ReadWriteMany}", "--print")
 
     assert result.exit_code == 0, result.output
     documents = [d for d in yaml.safe_load_all(result.stdout) if d]
@@ -247,7 +251,7 @@ def test_print_takes_no_dry_run(no_cluster: None) -> None:
 def test_export_adds_its_job_beside_the_runs(cluster: FakeCluster) -> None:
     assert run(*TRAIN, "r").exit_code == 0
 
-    result = run("export", "-n", NS, "--model", MODEL, "--adapter", "/app/output/train/r",
+    result = run("export", "-n", NS, *OUTPUT, "--model", MODEL, "--adapter", "/app/output/train/r",
                  "--shard-size", "1")
 
     assert result.exit_code == 0, result.output
@@ -259,11 +263,11 @@ def test_export_adds_its_job_beside_the_runs(cluster: FakeCluster) -> None:
     assert f"export r: created Job/{export_job['metadata']['name']}" in result.stdout
     container = export_job["spec"]["template"]["spec"]["containers"][0]
     assert container["command"] == ["llamafactory-cli", "export", "/config/export.yaml"]
-    assert set(latest(cluster).config) == {"train", "export"}
+    assert set(latest(cluster).config) == {"storage", "train", "export"}
 
 
 def test_export_print_shows_its_config(no_cluster: None) -> None:
-    result = run("export", "merged", "--model", MODEL, "--adapter", "/app/output/train/r",
+    result = run("export", "merged", *OUTPUT, "--model", MODEL, "--adapter", "/app/output/train/r",
                  "--export-dir", "models/merged", "--device", "auto", "--print")
 
     assert result.exit_code == 0, result.output
@@ -281,7 +285,8 @@ def test_wait_waits_for_the_runs_objects_only() -> None:
         return wait_for_ready(cluster=cluster, refs=refs, timeout_s=10, poll_s=2, clock=clock)
 
     def launch_run(name: str) -> Any:
-        return launch(cluster=cluster, release_name="lmf", namespace=NS, values=ValueOptions(),
+        output = ValueOptions(sets=("storage.output.type=pvc",))
+        return launch(cluster=cluster, release_name="lmf", namespace=NS, values=output,
                       run=named(RunRequest("train", name, {"--model": MODEL,
                                                            "--dataset": ["d"]})),
                       wait=wait)

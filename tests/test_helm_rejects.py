@@ -55,7 +55,7 @@ CROSS_CHECKED = {
     "empty-tag-without-digest", "set-empty-image-tag", "train-output-on-emptyDir",
     "train-nodes-without-gpus", "train-nodes-on-hostPath-output", "train-nodes-on-rwo-output",
     "train-dataset-dir-and-info", "export-lora-without-adapter", "export-adapter-with-full",
-    "api-without-model", "env-shadows-workload-variable",
+    "api-without-model", "env-shadows-workload-variable", "train-ppo-without-reward-model",
 }
 
 

@@ -43,7 +43,8 @@ def _defaults(node: Any, path: Path | None) -> Iterator[tuple[Path | None, Any]]
 
 def _leaf_keys(node: dict[str, Any], path: Path) -> Iterator[Path]:
     for key, child in node["properties"].items():
-        if "properties" in child:
+        # A free map with checked key names (`extra`) is one value, whatever keys it lists.
+        if "properties" in child and "propertyNames" not in child:
             yield from _leaf_keys(child, (*path, key))
         else:
             yield (*path, key)

@@ -371,6 +371,10 @@ def _print_status(console: Console, report: StatusReport, *, as_json: bool) -> N
                       highlight=False, soft_wrap=True)
         for reason in state.reasons:
             console.print(f"    - {reason}", markup=False, highlight=False, soft_wrap=True)
+    if report.runs:
+        from lmfchart.rundisplay import print_runs
+
+        print_runs(console, report.runs)
 
 
 def _print_history(console: Console, revisions: list[Revision], *, as_json: bool) -> None:
@@ -530,6 +534,81 @@ def history(
     except LmfchartError as e:
         raise _fail(e) from e
     _print_history(_console(), revisions, as_json=output is OutputFormat.json)
+
+
+@app.command()
+def logs(
+    release_name: ReleaseName,
+    run: Annotated[str, typer.Argument(help="Train or export run name (a key of the "
+                                       "values' train or export map).")],
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    follow: Annotated[bool, typer.Option("--follow", "-f", help="Keep printing lines as the "
+                                         "run writes them, until its container stops.")
+                      ] = False,
+    tail: Annotated[int | None, typer.Option("--tail", min=0, help="Only the last N lines "
+                                             "(default: all).")] = None,
+    rank: Annotated[int, typer.Option("--rank", min=0, help="Node rank of a multi-node run "
+                                      "(0: the master, where the trainer prints progress)."
+                                      )] = 0,
+    timeout: Annotated[str, typer.Option("--timeout", help="How long to wait for the pod "
+                                         "to start: 300s, 5m, 1h30m.")] = "5m",
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Print the log of a train or export run's pod (its newest Job), waiting for it to
+    start; -f follows it."""
+    from lmfchart.inputs.durations import parse_duration
+    from lmfchart.usecases.logs import follow_log, read_log, wait_for_log
+
+    def waiting(why: str) -> None:
+        typer.secho(f"waiting: {why}", err=True, fg=typer.colors.YELLOW)
+
+    try:
+        timeout_s = parse_duration(timeout)
+        cluster = _connect(kubeconfig, kube_context)
+        source = wait_for_log(cluster=cluster, release_name=release_name,
+                              namespace=namespace, run_name=run, rank=rank,
+                              timeout_s=timeout_s, progress=waiting)
+        typer.secho(f"pod {source.pod} (rank {source.rank}) container {source.container}",
+                    err=True, fg=typer.colors.CYAN)
+        if follow:
+            for line in follow_log(cluster=cluster, source=source, tail=tail):
+                sys.stdout.write(line + "\n")
+                sys.stdout.flush()
+        else:
+            sys.stdout.write(read_log(cluster=cluster, source=source, tail=tail))
+    except LmfchartError as e:
+        raise _fail(e) from e
+
+
+@app.command()
+def progress(
+    *,
+    log: Annotated[Path | None, typer.Option("--log", help="A train container's log, "
+                                             "saved from kubectl logs or lmfchart logs.")
+                   ] = None,
+    trainer_log: Annotated[Path | None, typer.Option(
+        "--trainer-log", help="LLaMA-Factory's trainer_log.jsonl from the run's output "
+        "folder.")] = None,
+    output: Output = OutputFormat.text,
+) -> None:
+    """Show how far a training run got (steps, loss, learning rate, epoch) from a saved log
+    or trainer_log.jsonl: the numbers status shows."""
+    import json
+
+    from lmfchart.usecases.progress import read_progress
+
+    try:
+        found = read_progress(log=log, trainer_log=trainer_log)
+    except LmfchartError as e:
+        raise _fail(e) from e
+    if output is OutputFormat.json:
+        sys.stdout.write(json.dumps(found.as_dict(), indent=2) + "\n")
+        return
+    from lmfchart.rundisplay import print_progress
+
+    print_progress(_console(), found)
 
 
 # How each object reads in a diff, and the style of its header.

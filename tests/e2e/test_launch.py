@@ -38,6 +38,11 @@ def versions(cluster: Cluster, namespace: str) -> dict[str, str]:
             for o in listed["items"]}
 
 
+# Results on a volume that outlives the pods, shared by the nodes of a multi-node run.
+SHARED_OUTPUT = ("--set", "storage.output.type=pvc",
+                 "--set", "storage.output.accessModes={ReadWriteMany}")
+
+
 def helm_values(helm: Path, cluster: Cluster, namespace: str) -> Any:
     shown = helm_run(helm, cluster, "get", "values", "lmf", "-n", namespace, "-o", "json")
     assert shown.returncode == 0, shown.stderr
@@ -47,8 +52,8 @@ def helm_values(helm: Path, cluster: Cluster, namespace: str) -> Any:
 def test_runs_join_the_release_one_launch_at_a_time(
     cluster: Cluster, namespace: str, helm4: Path, helm3: Path,
 ) -> None:
-    first = lmfchart(cluster, "train", "first", "-n", namespace, "--model", MODEL,
-                     "--method", "lora", "--dataset", "alpaca_en_demo", "--max-steps", "5")
+    first = lmfchart(cluster, "train", "first", "-n", namespace, *SHARED_OUTPUT, "--model",
+                     MODEL, "--method", "lora", "--dataset", "alpaca_en_demo", "--max-steps", "5")
     assert first.exit_code == 0, first.output
     assert f"release lmf in namespace {namespace} installed: revision 1" in first.stdout
     [first_job] = run_objects(cluster, namespace, "jobs").values()
@@ -83,6 +88,7 @@ def test_runs_join_the_release_one_launch_at_a_time(
         name: job["metadata"]["uid"] for name, job in jobs.items()}
 
     expected = {
+        "storage": {"output": {"type": "pvc", "accessModes": ["ReadWriteMany"]}},
         "train": {
             "first": {"model": MODEL, "method": "lora", "datasets": ["alpaca_en_demo"],
                       "maxSteps": 5},
@@ -98,7 +104,7 @@ def test_runs_join_the_release_one_launch_at_a_time(
 
 
 def test_a_changed_run_replaces_its_job(cluster: Cluster, namespace: str) -> None:
-    args = ("train", "r", "-n", namespace, "--model", MODEL, "--method", "lora",
+    args = ("train", "r", "-n", namespace, *SHARED_OUTPUT, "--model", MODEL, "--method", "lora",
             "--dataset", "alpaca_en_demo")
     assert lmfchart(cluster, *args, "--epochs", "1").exit_code == 0
     old = run_objects(cluster, namespace, "jobs")["r"]["metadata"]["name"]
@@ -114,7 +120,8 @@ def test_a_changed_run_replaces_its_job(cluster: Cluster, namespace: str) -> Non
 
 
 def test_dry_run_creates_nothing(cluster: Cluster, namespace: str) -> None:
-    args = ("-n", namespace, "--model", MODEL, "--method", "lora", "--dataset", "identity")
+    args = ("-n", namespace, *SHARED_OUTPUT, "--model", MODEL, "--method", "lora", "--dataset",
+            "identity")
     assert lmfchart(cluster, "train", "first", *args).exit_code == 0
     before = versions(cluster, namespace)
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 
 import copy
 import itertools
+import re
 import uuid
+from collections.abc import Iterator
 from typing import Any
 
 from lmfchart.base.errors import ClusterError, ConflictError
@@ -174,14 +176,22 @@ class FakeCluster:
                 and labels.items() <= (obj["metadata"].get("labels") or {}).items()
                 and all(_field(obj, path) == value for path, value in fields.items())]
 
-    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
+    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int | None,
                      previous: bool) -> str:
         self.requests.append(("log", f"Pod/{pod}/{container}" + (" (previous)" if previous
                                                                   else "")))
         if (pod, container, previous) not in self.logs:
             raise ClusterError(f'previous terminated container "{container}" in pod "{pod}" '
                                "not found", kind="Pod", name=pod, status=400)
-        return "".join(self.logs[(pod, container, previous)].splitlines(True)[-lines:])
+        # Lines end at newlines only, as the kubelet counts them (a carriage return does not).
+        written = re.findall(r"[^\n]*\n|[^\n]+$", self.logs[(pod, container, previous)])
+        return "".join(written if lines is None else written[len(written) - lines:])
+
+    def follow_pod_log(self, namespace: str, pod: str, container: str, *,
+                       lines: int | None) -> Iterator[str]:
+        text = self.pod_log_tail(namespace, pod, container, lines=lines, previous=False)
+        self.requests[-1] = ("follow", f"Pod/{pod}/{container}")
+        yield from text.removesuffix("\n").split("\n") if text else ()
 
     # --- helpers for tests -----------------------------------------------------------
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:

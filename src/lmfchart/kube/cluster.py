@@ -35,6 +35,9 @@ REQUEST_TIMEOUT = (10.0, 60.0)
 _APPLY = "application/apply-patch+yaml"
 _STRATEGIC = "application/strategic-merge-patch+json"
 _MERGE = "application/merge-patch+json"
+_CHUNK = 64 * 1024  # bytes read at a time from a followed log
+# Seconds a followed log may stay silent: a training step can print nothing for minutes.
+FOLLOW_READ_TIMEOUT = 3600.0
 
 
 class Address(Protocol):
@@ -178,13 +181,33 @@ class KubeCluster:
         return [{"apiVersion": api_version, "kind": kind, **item}
                 for item in _plain(found).get("items") or []]
 
-    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
+    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int | None,
                      previous: bool) -> str:
         with self._translating("Pod", f"{pod} (log of container {container})"):
             text: str | None = CoreV1Api(self.api_client).read_namespaced_pod_log(
                 pod, namespace, container=container, tail_lines=lines, previous=previous,
                 _request_timeout=self.request_timeout)
         return text or ""  # a pod on no node yet: 204, no body
+
+    def follow_pod_log(self, namespace: str, pod: str, container: str, *,
+                       lines: int | None) -> Iterator[str]:
+        what = f"{pod} (log of container {container})"
+        timeout = (self.request_timeout[0], FOLLOW_READ_TIMEOUT)
+        with self._translating("Pod", what):
+            # Not preloaded: the raw urllib3 response, read as the container writes.
+            response: Any = CoreV1Api(self.api_client).read_namespaced_pod_log(
+                pod, namespace, container=container, follow=True, tail_lines=lines,
+                _preload_content=False, _request_timeout=timeout)
+        try:
+            pending = b""
+            with self._translating("Pod", what):
+                for chunk in response.stream(_CHUNK, decode_content=True):
+                    *complete, pending = (pending + chunk).split(b"\n")
+                    yield from (line.decode("utf-8", "replace") for line in complete)
+            if pending:
+                yield pending.decode("utf-8", "replace")
+        finally:
+            response.release_conn()
 
     def create_secret(self, secret: dict[str, Any]) -> dict[str, Any]:
         namespace, name = _secret_place(secret)

@@ -152,7 +152,8 @@ def _workload_rules() -> Iterator[Rule]:
         yield Rule(
             (kind,), and_(Value(kind), lost),
             printf(f"{kind} Jobs write to storage.output, which is %s: their results would "
-                   "be lost with the pod; make storage.output a pvc, existingClaim or hostPath",
+                   "be lost with the pod; make storage.output a pvc, existingClaim or hostPath "
+                   "(--set storage.output.type=pvc)",
                    output_type),
         )
 
@@ -177,6 +178,12 @@ def _workload_rules() -> Iterator[Rule]:
                and_(run("datasetDir"), run("datasetInfo")),
                Literal("give datasetInfo (the chart writes dataset_info.json) or datasetDir "
                        "(a folder holding yours), not both"),
+               each=Value("train"))
+
+    yield Rule(("train", ENTRY_KEY, "stage"),
+               and_(eq(run("stage"), "ppo"), not_(has_key(run("extra"), "reward_model"))),
+               Literal("stage ppo needs a reward model: set extra.reward_model (a path or hub "
+                       "id)"),
                each=Value("train"))
 
     def export(path: str) -> EntryValue:

@@ -59,8 +59,7 @@ def _extra_keys(schema: dict[str, Any]) -> None:
               "api": [properties["api"]["properties"]]}
     for kind, sections in places.items():
         for section in sections:
-            section["extra"]["propertyNames"] = lfkeys.extra_names_schema(
-                kind, lfconfig.typed_keys(kind))
+            section["extra"].update(lfkeys.extra_schema(kind, lfconfig.typed_keys(kind)))
 
 
 @functools.cache

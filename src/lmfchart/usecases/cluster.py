@@ -8,6 +8,7 @@ cannot be reached.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -102,8 +103,14 @@ class Cluster(Protocol):
         syntax), in one request; each with its apiVersion and kind."""
         ...
 
-    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int,
+    def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int | None,
                      previous: bool) -> str:
-        """The last LINES lines the container wrote (of its previous run when PREVIOUS:
-        the one that crashed)."""
+        """The last LINES lines the container wrote (all of them when LINES is None; of its
+        previous run when PREVIOUS: the one that crashed); "" for a pod on no node yet."""
+        ...
+
+    def follow_pod_log(self, namespace: str, pod: str, container: str, *,
+                       lines: int | None) -> Iterator[str]:
+        """The container's lines (without their newline) as it writes them, starting with
+        its last LINES (all when None); ends when the container stops."""
         ...

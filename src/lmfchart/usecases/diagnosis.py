@@ -33,6 +33,20 @@ def read_clues(*, cluster: Cluster, namespace: str) -> Clues:
     return Clues(tuple(sorted(events, key=_event_time, reverse=True)))
 
 
+class WarningsOnce:
+    """The Warning events about an object, the namespace's read on first need only."""
+
+    def __init__(self, cluster: Cluster) -> None:
+        self._cluster = cluster
+        self._clues: dict[str, Clues] = {}
+
+    def about(self, obj: dict[str, Any]) -> list[str]:
+        namespace = str(obj["metadata"]["namespace"])
+        if namespace not in self._clues:
+            self._clues[namespace] = read_clues(cluster=self._cluster, namespace=namespace)
+        return warnings_about(self._clues[namespace], [obj])
+
+
 def diagnose(*, cluster: Cluster, ref: ObjectRef, obj: dict[str, Any] | None, clues: Clues,
              with_logs: bool) -> tuple[str, ...]:
     """The reasons OBJ (live, None when missing) is not ready, most telling first.
@@ -47,11 +61,12 @@ def diagnose(*, cluster: Cluster, ref: ObjectRef, obj: dict[str, Any] | None, cl
     if ref.kind in _WORKLOADS and ref.namespace:
         pods = [pod for pod in _pods(cluster, ref.namespace, obj) if not _ready(pod)]
         for pod in pods[:PODS_PER_OBJECT]:
-            reasons.extend(_pod_reasons(cluster, ref.namespace, pod, with_logs=with_logs))
+            reasons.extend(pod_reasons(cluster=cluster, namespace=ref.namespace, pod=pod,
+                                       with_logs=with_logs))
         involved.extend(pods)
     if ref.kind == "PersistentVolumeClaim":
         reasons.extend(_claim_reasons(obj))
-    reasons.extend(_warnings(clues, involved))
+    reasons.extend(warnings_about(clues, involved))
     return tuple(dict.fromkeys(reasons))  # one pod's reasons often repeat another's
 
 
@@ -79,8 +94,11 @@ def _ready(pod: dict[str, Any]) -> bool:
     return found is not None and found.get("status") == "True"
 
 
-def _pod_reasons(cluster: Cluster, namespace: str, pod: dict[str, Any], *,
-                 with_logs: bool) -> list[str]:
+def pod_reasons(*, cluster: Cluster, namespace: str, pod: dict[str, Any],
+                with_logs: bool) -> list[str]:
+    """Why POD is not running: not scheduled (with the scheduler's message), evicted, a
+    container waiting (ImagePullBackOff, ...) or terminated with an error (OOMKilled, exit
+    code); with WITH_LOGS the last log lines of a crashed container too."""
     name = pod["metadata"]["name"]
     status = pod.get("status") or {}
     reasons = []
@@ -152,7 +170,8 @@ def _claim_reasons(claim: dict[str, Any]) -> list[str]:
             f"no volume is bound to it yet"]
 
 
-def _warnings(clues: Clues, involved: list[dict[str, Any]]) -> list[str]:
+def warnings_about(clues: Clues, involved: list[dict[str, Any]]) -> list[str]:
+    """The newest Warning events (at most EVENTS_PER_OBJECT) about any of INVOLVED."""
     uids = {(item.get("metadata") or {}).get("uid") for item in involved} - {None}
     names = {(item.get("kind"), item["metadata"]["name"]) for item in involved}
     said = []

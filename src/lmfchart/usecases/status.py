@@ -1,7 +1,9 @@
-"""`status` and `history`: what the release's records say, and how ready its objects are.
+"""`status` and `history`: what the release's records say, how ready its objects are, and
+how far its train and export runs got.
 
 Readiness and reasons are the ones `install --wait` shows: one GET per object, then the
-Warning events and pods only for objects that are not ready.
+Warning events and pods only for objects that are not ready. Each run adds a pod list and,
+while it runs or once it failed, one tail-limited log read (`runreport`).
 """
 
 from __future__ import annotations
@@ -12,7 +14,9 @@ from typing import Any
 
 from lmfchart.usecases.changes import manifest_refs
 from lmfchart.usecases.cluster import Cluster, ObjectRef
+from lmfchart.usecases.liveruns import run_of
 from lmfchart.usecases.releases import read_history, require_history
+from lmfchart.usecases.runreport import RunReport, report_runs
 from lmfchart.usecases.wait import ObjectStatus, judge
 
 _URL = re.compile(r"https?://[^\s]+")
@@ -50,6 +54,7 @@ class StatusReport:
     objects: tuple[ObjectState, ...]
     url: str | None
     notes: str
+    runs: tuple[RunReport, ...] = ()
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -58,6 +63,7 @@ class StatusReport:
             "last_deployed": self.last_deployed, "description": self.description,
             "url": self.url,
             "objects": [o.as_dict() for o in self.objects],
+            "runs": [r.as_dict() for r in self.runs],
             "notes": self.notes,
         }
 
@@ -78,16 +84,20 @@ class Revision:
 def status(*, cluster: Cluster, release_name: str, namespace: str) -> StatusReport:
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     latest = require_history(history, release_name=release_name, namespace=namespace)
-    objects = _object_states(cluster, manifest_refs(latest.manifest, namespace))
+    live = [(ref, cluster.get(ref)) for ref in manifest_refs(latest.manifest, namespace)]
+    objects = _object_states(cluster, live)
+    # The runs of this revision: its train and export Jobs (and PyTorchJobs), read above.
+    runs = [run for run in (run_of(obj) for _, obj in live if obj is not None) if run]
     url = _URL.search(latest.notes)
     return StatusReport(
         release_name, namespace, latest.version, latest.status, latest.last_deployed,
         latest.description, tuple(objects), url.group(0) if url else None, latest.notes,
+        report_runs(cluster=cluster, runs=runs),
     )
 
 
-def _object_states(cluster: Cluster, refs: list[ObjectRef]) -> list[ObjectState]:
-    live = [(ref, cluster.get(ref)) for ref in refs]
+def _object_states(cluster: Cluster,
+                   live: list[tuple[ObjectRef, dict[str, Any] | None]]) -> list[ObjectState]:
     judged = iter(judge(cluster=cluster, with_logs=False,
                         live=[(ref, obj) for ref, obj in live if obj is not None]))
     return [ObjectState(ref, MISSING, "not found in the cluster") if obj is None

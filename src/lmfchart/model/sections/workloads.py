@@ -284,24 +284,21 @@ def _checked_extra(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
     # Imported here: lfconfig reads this model through the values model.
     from lmfchart.model.lfconfig import ALWAYS, written_by_chart
 
+    problems: list[str] = []
     for key, value in extra.items():
         source = written_by_chart(kind, key)
         if source == ALWAYS:
-            raise ValueError(f"{key} is always written by the chart")
-        if source:
-            raise ValueError(f"{key} is written by the chart from {source}: set {source} "
-                             "instead of extra")
-        problem = lfkeys.key_problem(kind, key, value)
-        if problem:
-            raise ValueError(problem)
+            problems.append(f"{key} is always written by the chart")
+        elif source:
+            problems.append(f"{key} is written by the chart from {source}: set {source} "
+                            "instead of extra")
+        else:
+            problems.append(lfkeys.key_problem(kind, key, value) or "")
+    if any(problems):
+        raise ValueError("; ".join(p for p in problems if p))
     return extra
 
 
-def field_default(model: type[Section], name: str) -> Any:
-    info = model.model_fields[name]
-    return info.default_factory() if info.default_factory else info.default  # type: ignore[call-arg]
-
-
 __all__ = [
-    "API_PORT", "MAX_RUN_NAME", "Api", "ExportRun", "RunName", "TrainRun", "field_default",
+    "API_PORT", "MAX_RUN_NAME", "Api", "ExportRun", "RunName", "TrainRun",
 ]
