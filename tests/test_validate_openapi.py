@@ -120,7 +120,9 @@ def test_older_kubernetes_schema_is_used_when_asked(tmp_path: Path) -> None:
     assert "(Kubernetes 1.31 schema)" in older.stdout
 
 
-PYTORCHJOB_RUN = ("train:\n"
+PYTORCHJOB_RUN = ("storage:\n"
+                  "  output: {type: existingClaim, existingClaim: shared-output}\n"
+                  "train:\n"
                   "  kf: {model: Qwen/Qwen3-0.6B, datasets: [identity], nodes: 3, gpus: 2,\n"
                   "       engine: pytorchjob}\n")
 CUSTOM_NOTE = ("not checked offline: kubeflow.org/v1 PyTorchJob (custom resources: their "
