@@ -4,15 +4,12 @@ installed; discovery (the REST mapper, namespace-scoped credentials suffice) tel
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 from lmfchart.base.errors import ReleaseStateError
 from lmfchart.usecases.cluster import Cluster, ObjectRef
-
-# The chart's label that names the train or export run a workload belongs to.
-RUN_LABEL = "llama-factory/run"
-COMPONENT_LABEL = "app.kubernetes.io/component"
+from lmfchart.usecases.liveruns import run_of
 
 # (apiVersion, kind) -> what serves it, and the values key that avoids it ({run}: run name).
 _REMEDIES = {
@@ -41,36 +38,11 @@ def refuse_unserved(*, cluster: Cluster, objects: Sequence[dict[str, Any]],
 
 def _explain(obj: dict[str, Any]) -> str:
     ref = ObjectRef.of(obj)
-    labels = dict(_labels(obj))
-    run, component = labels.get(RUN_LABEL), labels.get(COMPONENT_LABEL)
-    what = f"{component} run {run} ({ref.kind}/{ref.name})" if run and component else (
-        f"{ref.kind}/{ref.name}")
-    remedy = _REMEDIES.get((ref.api_version, ref.kind), _DEFAULT_REMEDY)
-    if run and component:
-        remedy = remedy.format(run=run, component=component)
-    elif "{run}" in remedy:
-        remedy = _DEFAULT_REMEDY
-    return f"{what}: {ref.api_version} {ref.kind} is not served: {remedy}"
-
-
-def _labels(obj: dict[str, Any]) -> Iterator[tuple[str, str]]:
-    """The object's labels, then those of the pod templates inside it (a PyTorchJob's
-    replica specs), first value winning."""
-    seen: set[str] = set()
-    for labels in [(obj.get("metadata") or {}).get("labels") or {}, *_template_labels(obj)]:
-        for key, value in labels.items():
-            if key not in seen:
-                seen.add(key)
-                yield key, value
-
-
-def _template_labels(node: Any) -> Iterator[dict[str, str]]:
-    if isinstance(node, dict):
-        template = node.get("template")
-        if isinstance(template, dict):
-            yield (template.get("metadata") or {}).get("labels") or {}
-        for value in node.values():
-            yield from _template_labels(value)
-    elif isinstance(node, list):
-        for value in node:
-            yield from _template_labels(value)
+    run = run_of(obj)
+    remedy = _REMEDIES.get((ref.api_version, ref.kind))
+    if run is None:
+        return (f"{ref.kind}/{ref.name}: {ref.api_version} {ref.kind} is not served: "
+                f"{_DEFAULT_REMEDY}")
+    return (f"{run.component} run {run.name} ({ref.kind}/{ref.name}): {ref.api_version} "
+            f"{ref.kind} is not served: "
+            + (remedy or _DEFAULT_REMEDY).format(run=run.name, component=run.component))
