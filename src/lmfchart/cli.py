@@ -424,6 +424,11 @@ def install(
                            "an upgrade back to the last deployed revision, remove a failed "
                            "first install.")
     ] = False,
+    reuse_values: Annotated[
+        bool, typer.Option("--reuse-values",
+                           help="Start from the release's current values (its training "
+                           "runs too) and merge -f/--set over them, like helm upgrade "
+                           "--reuse-values.")] = False,
     kubeconfig: Kubeconfig = None,
     kube_context: KubeContext = None,
 ) -> None:
@@ -449,6 +454,7 @@ def install(
             ),
             create_namespace=create_namespace, dry_run=dry_run,
             take_ownership=take_ownership, rollback_on_failure=rollback_on_failure,
+            reuse_values=reuse_values,
             progress=lambda line: console.print(f"  {line}", markup=False),
             wait=_watched(console, cluster, timeout_s, poll=wait_for_ready,
                           goal="objects to be ready", done="ready",

@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support.charts import render_chart_dir
+
 from .cluster import Cluster
 from .commands import get, helm_history, helm_run, lmfchart, records
 
@@ -133,3 +135,29 @@ def test_dry_run_creates_nothing(cluster: Cluster, namespace: str) -> None:
     assert "unchanged     Job/lmf-llama-factory-train-first-" in planned.stdout
     assert versions(cluster, namespace) == before
     assert records(cluster, namespace) == {"sh.helm.release.v1.lmf.v1": "deployed"}
+
+
+def test_install_reuse_values_keeps_the_runs_as_helm_does(
+    cluster: Cluster, namespace: str, helm4: Path, tmp_path: Path,
+) -> None:
+    """`install --reuse-values` merges over the release's values, runs included; helm 4's
+    `upgrade --reuse-values` of the same chart with the same flag stores the same values."""
+    assert lmfchart(cluster, "train", "first", "-n", namespace, *SHARED_OUTPUT, "--model",
+                    MODEL, "--method", "lora", "--dataset", "identity").exit_code == 0
+    job = run_objects(cluster, namespace, "jobs")["first"]
+    serve = ("--set", "api.enabled=true", "--set", f"api.model={MODEL}")
+
+    reused = lmfchart(cluster, "install", "-n", namespace, "--reuse-values", *serve)
+
+    assert reused.exit_code == 0, reused.output
+    assert run_objects(cluster, namespace, "jobs")["first"]["metadata"]["uid"] == (
+        job["metadata"]["uid"])
+    ours = helm_values(helm4, cluster, namespace)
+    assert ours["train"]["first"]["model"] == MODEL and ours["api"]["enabled"] is True
+    chart = render_chart_dir(tmp_path / "chart")
+    upgraded = helm_run(helm4, cluster, "upgrade", "lmf", str(chart), "-n", namespace,
+                        "--reuse-values", *serve)
+    assert upgraded.returncode == 0, upgraded.stderr
+    assert helm_values(helm4, cluster, namespace) == ours
+    assert run_objects(cluster, namespace, "jobs")["first"]["metadata"]["uid"] == (
+        job["metadata"]["uid"])

@@ -3,6 +3,7 @@ leaving records Helm 3 and 4 read as their own."""
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -10,7 +11,7 @@ from typing import Any, Literal
 
 from lmfchart.base.errors import ClusterError, LmfchartError, NotReadyError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
-from lmfchart.inputs.options import ValueOptions
+from lmfchart.inputs.options import ValueLayer, ValueOptions
 from lmfchart.release.manifest import build_manifest
 from lmfchart.release.record import ReleaseRecord, chart_payload, rfc3339
 from lmfchart.render.chartfiles import chart_files
@@ -37,6 +38,7 @@ from lmfchart.usecases.readiness import is_run
 from lmfchart.usecases.recovery import recover_interrupted
 from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending, rewrite_record
 from lmfchart.usecases.rollback import rollback
+from lmfchart.usecases.runs import values_record
 from lmfchart.usecases.servedkinds import refuse_unserved
 from lmfchart.usecases.uninstall import uninstall
 from lmfchart.usecases.wait import Waiter, WaitResult
@@ -91,26 +93,40 @@ class PlannedRelease:
         return (self.latest.version if self.latest else 0) + 1
 
 
+def reusing(history: list[StoredRecord], values: ValueOptions) -> ValueOptions:
+    """VALUES over the values of the revision helm would reuse (the last deployed one,
+    else the last one); VALUES alone for a release that does not exist yet."""
+    record = values_record([stored.record for stored in history])
+    if record is None:
+        return values
+    layer = ValueLayer(f"values of release {record.name} revision {record.version}",
+                       copy.deepcopy(record.config))
+    return replace(values, before_files=(layer, *values.before_files))
+
+
 def install(
     *, cluster: Cluster, release_name: str, namespace: str, values: ValueOptions,
     create_namespace: bool = False, dry_run: bool = False, take_ownership: bool = False,
     rollback_on_failure: bool = False, progress: Progress | None = None,
-    wait: Waiter | None = None, wait_for_runs: bool = False,
+    wait: Waiter | None = None, wait_for_runs: bool = False, reuse_values: bool = False,
 ) -> InstallResult:
     """WAIT, when given, is called with the release's objects once they are applied; the
     revision is recorded `deployed` only if they all became ready, else `failed` (as Helm's
     `--wait` does) and NotReadyError says why. Runs (Jobs, PyTorchJobs) are left out of
     the wait unless WAIT_FOR_RUNS: a release is ready when it serves, not when its
-    training runs have finished."""
+    training runs have finished. REUSE_VALUES puts the release's current values under
+    VALUES, as `helm upgrade --reuse-values` does."""
     say = progress or (lambda _line: None)
+    history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
+    if reuse_values:
+        values = reusing(history, values)
     release = prepare_release(release_name=release_name, namespace=namespace, values=values)
     if wait is not None and not wait_for_runs:
         wait = _without_runs(wait)
     # A kind the cluster lacks (a CRD not installed) would fail halfway: refuse first.
     refuse_unserved(cluster=cluster, objects=release.objects, release_name=release_name,
                     namespace=namespace)
-    release.history = read_history(cluster=cluster, release_name=release_name,
-                                   namespace=namespace)
+    release.history = history
     # Records can only be stored in a namespace that exists: no need to ask.
     if not release.history and not cluster.namespace_exists(namespace):
         if not create_namespace:
