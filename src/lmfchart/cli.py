@@ -138,7 +138,9 @@ def _options(
 
 def _print_notes(notes: tuple[str, ...]) -> None:
     for note in notes:
-        typer.secho(f"note: {note}", err=True, fg=typer.colors.YELLOW)
+        # Warnings name themselves; everything else is a note.
+        shown = note if note.startswith("warning: ") else f"note: {note}"
+        typer.secho(shown, err=True, fg=typer.colors.YELLOW)
 
 
 @app.command()

@@ -13,7 +13,7 @@ from lmfchart.inputs.merge import coalesce
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.inputs.problems import located, pydantic_issues, removed_required, unsafe_text
 from lmfchart.inputs.seed import translate_seed_layout
-from lmfchart.model.crosschecks import cross_check
+from lmfchart.model.crosschecks import cross_check, exposure_warnings
 from lmfchart.model.values import Values, default_values
 
 
@@ -47,4 +47,5 @@ def load_values(options: ValueOptions) -> LoadedValues:
     crossed = cross_check(values)
     if crossed:
         raise InputError(located(user.origins, list(crossed)))
-    return LoadedValues(values, translated.notes, translated.data)
+    notes = translated.notes + [f"warning: {w}" for w in exposure_warnings(values)]
+    return LoadedValues(values, notes, translated.data)

@@ -164,6 +164,11 @@ class _Translator:
                 self.data[key] = value
                 # Blame what the seed layout implies on the file written in it.
                 self.origins.set((key,), Origin(self.seed_sources[0], None, 0))
+        # The seed chart exposed the web UI with no login; its users keep it, with a warning.
+        ingress = self.data.get("ingress")
+        if isinstance(ingress, dict) and "allowAnonymous" not in ingress:
+            ingress["allowAnonymous"] = True
+            self.origins.set(("ingress", "allowAnonymous"), Origin(self.seed_sources[0], None, 0))
 
 
 def translate_seed_layout(data: dict[str, Any], origins: Origins) -> Translation:

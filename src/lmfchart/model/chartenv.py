@@ -18,7 +18,9 @@ from lmfchart.model.expr import (
     as_int,
     eq,
     gt,
+    has_prefix,
     ne,
+    not_,
     num,
     or_,
     printf,
@@ -67,8 +69,12 @@ CHART_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("GRADIO_SERVER_PORT", str(WEBUI_PORT)),
     ChartVariable("GRADIO_ANALYTICS_ENABLED", "False",
                   comment="No outbound analytics calls from closed networks."),
+    # Gradio serves both / and the prefix: the Ingress or route passes the path unchanged.
     ChartVariable("GRADIO_ROOT_PATH", Value("ingress.path"),
                   and_(Value("ingress.enabled"), ne(Value("ingress.path"), "/")), "ingress.path"),
+    ChartVariable("GRADIO_ROOT_PATH", Value("httpRoute.path"),
+                  and_(not_(Value("ingress.enabled")), Value("httpRoute.enabled"),
+                       ne(Value("httpRoute.path"), "/")), "httpRoute.path"),
     *DOWNLOAD_VARIABLES,
 )
 
@@ -121,6 +127,13 @@ API_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("API_HOST", "0.0.0.0"),
     ChartVariable("API_PORT", str(API_PORT)),
     _copied("API_MODEL_NAME", "api.modelName"),
+    # FastAPI routes /PREFIX/v1/... and /v1/... alike under a root path, so the prefix
+    # passes unchanged; a path that is the API's own /v1 needs none (it would hide /v1).
+    ChartVariable("FASTAPI_ROOT_PATH", Value("api.ingressPath"),
+                  and_(Value("api.ingressPath"),
+                       or_(Value("ingress.enabled"), Value("httpRoute.enabled")),
+                       not_(has_prefix("/v1/", printf("%s/", Value("api.ingressPath"))))),
+                  "api.ingressPath", "The API's links (/docs) under the path prefix."),
 )
 # Names a user's env must not repeat in a workload: server-side apply keys env by name.
 WORKLOAD_VARIABLE_NAMES = (

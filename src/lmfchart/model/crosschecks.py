@@ -38,6 +38,7 @@ from lmfchart.model.expr import (
     printf,
     trim_slashes,
 )
+from lmfchart.model.ingressannotations import INGRESS_ANNOTATIONS
 from lmfchart.model.quantities import Quantity
 from lmfchart.model.values import VOLUME_NAMES, Values
 
@@ -70,6 +71,18 @@ def _has_host() -> Expr:
     return or_(Value("ingress.host"), Value("ingress.domain"))
 
 
+TLS_BY_CERT_MANAGER = or_(Value("ingress.tls.certManager.issuer"),
+                          Value("ingress.tls.certManager.clusterIssuer"))
+INGRESS_TLS = or_(Value("ingress.tls.secretName"), TLS_BY_CERT_MANAGER)
+_BASIC = Value("ingress.auth.basic.secretName")
+_EXTERNAL = Value("ingress.auth.external.url")
+_MIDDLEWARES = Value("ingress.auth.traefikMiddlewares")
+INGRESS_AUTHENTICATES = or_(_BASIC, _EXTERNAL, _MIDDLEWARES)
+ANONYMOUS_INGRESS = and_(Value("ingress.enabled"), not_(INGRESS_AUTHENTICATES))
+_OPEN_UI = ("the web UI has no login of its own: whoever reaches it reads and writes the "
+            "volumes and runs code")
+
+
 def _ingress_rules() -> Iterator[Rule]:
     yield Rule(("ingress",), and_(Value("ingress.enabled"), not_(_has_host())), Literal(
         "ingress.enabled is true but neither ingress.host nor ingress.domain is set: give "
@@ -77,6 +90,68 @@ def _ingress_rules() -> Iterator[Rule]:
     yield Rule(("ingress", "tls", "secretName"),
                and_(Value("ingress.tls.secretName"), not_(_has_host())),
                Literal("TLS needs a host: set ingress.host or ingress.domain"))
+    yield Rule(("ingress", "tls", "certManager"),
+               and_(TLS_BY_CERT_MANAGER, not_(_has_host())),
+               Literal("TLS needs a host: set ingress.host or ingress.domain"))
+    yield Rule(("ingress", "tls", "certManager"),
+               and_(Value("ingress.tls.certManager.issuer"),
+                    Value("ingress.tls.certManager.clusterIssuer")),
+               Literal("give issuer or clusterIssuer, not both"))
+    yield Rule(("ingress", "allowAnonymous"),
+               and_(ANONYMOUS_INGRESS, not_(Value("ingress.allowAnonymous"))),
+               Literal(f"ingress.enabled exposes the web UI without authentication ({_OPEN_UI}): "
+                       "set ingress.auth (basic or external with ingress.controller nginx, "
+                       "traefikMiddlewares with traefik), or ingress.allowAnonymous: true"))
+    nginx = eq(Value("ingress.controller"), "nginx")
+    for key, given in (("basic", _BASIC), ("external", _EXTERNAL)):
+        yield Rule(("ingress", "auth", key), and_(given, not_(nginx)), Literal(
+            f"auth.{key} is made of ingress-nginx annotations: set ingress.controller nginx"))
+    yield Rule(("ingress", "auth", "traefikMiddlewares"),
+               and_(_MIDDLEWARES, ne(Value("ingress.controller"), "traefik")),
+               Literal("traefikMiddlewares are Traefik's: set ingress.controller traefik"))
+    yield Rule(("ingress", "auth"), and_(_BASIC, _EXTERNAL),
+               Literal("give basic or external authentication, not both"))
+    yield Rule(("ingress", "auth", "external", "url"),
+               and_(not_(_EXTERNAL), or_(Value("ingress.auth.external.signin"),
+                                         Value("ingress.auth.external.responseHeaders"))),
+               Literal("signin and responseHeaders need the auth url to check requests at"))
+    for annotation in INGRESS_ANNOTATIONS:
+        yield Rule(("ingress", "annotations", annotation.key),
+                   and_(annotation.when, has_key(Value("ingress.annotations"), annotation.key)),
+                   Literal(f"{annotation.key} is set by the chart ({annotation.controlled_by}); "
+                           "change that key instead of annotations"))
+
+
+def _route_rules() -> Iterator[Rule]:
+    route = Value("httpRoute.enabled")
+    yield Rule(("httpRoute", "parentRefs"), and_(route, not_(Value("httpRoute.parentRefs"))),
+               Literal("an HTTPRoute needs parentRefs: the Gateway it attaches to, e.g. "
+                       "[{name: my-gateway, namespace: infra}]"))
+    yield Rule(("httpRoute", "allowAnonymous"),
+               and_(route, not_(Value("httpRoute.allowAnonymous"))),
+               Literal(f"httpRoute.enabled exposes the web UI ({_OPEN_UI}) and the chart cannot "
+                       "authenticate on an HTTPRoute: attach your Gateway's authentication and "
+                       "set httpRoute.allowAnonymous: true"))
+    # One GRADIO_ROOT_PATH serves both routes.
+    yield Rule(("httpRoute", "path"),
+               and_(route, Value("ingress.enabled"),
+                    ne(trim_slashes(Value("httpRoute.path")), trim_slashes(Value("ingress.path")))),
+               printf("the Ingress serves the web UI under %s: the HTTPRoute must use the same "
+                      "path (the web UI has one root path)", Value("ingress.path")))
+
+
+def exposure_warnings(values: Values) -> list[str]:
+    """What validate and install say about values that pass but expose the web UI openly."""
+    scope = Scope(values=values.model_dump(mode="json"))
+    warnings = []
+    if go_truth(ANONYMOUS_INGRESS.eval(scope)):
+        warnings.append(f"the Ingress exposes the web UI without authentication "
+                        f"(ingress.allowAnonymous); {_OPEN_UI}")
+    if values.httpRoute.enabled:
+        warnings.append(f"the HTTPRoute has no authentication of the chart's "
+                        f"(httpRoute.allowAnonymous): {_OPEN_UI}, unless the Gateway "
+                        "authenticates")
+    return warnings
 
 
 def _storage_rules() -> Iterator[Rule]:
@@ -202,9 +277,15 @@ def _workload_rules() -> Iterator[Rule]:
                each=Value("export"))
     yield Rule(("api", "model"), and_(Value("api.enabled"), not_(Value("api.model"))),
                Literal("api.enabled needs api.model: the model to serve"))
+    routed = or_(Value("ingress.enabled"), Value("httpRoute.enabled"))
     yield Rule(("api", "ingressPath"),
-               and_(Value("api.ingressPath"), Value("api.enabled"), not_(Value("ingress.enabled"))),
-               Literal("api.ingressPath is a path on the web UI's Ingress: set ingress.enabled"))
+               and_(Value("api.ingressPath"), Value("api.enabled"), not_(routed)),
+               Literal("api.ingressPath is a path on the web UI's Ingress: set ingress.enabled "
+                       "(or httpRoute.enabled)"))
+    yield Rule(("api", "ingressPath"),
+               and_(Value("api.ingressPath"), has_suffix("/", Value("api.ingressPath"))),
+               Literal("give the API's path prefix without a trailing / (e.g. /llm-api), "
+                       "never / (the web UI's)"))
     workloads = or_(Value("train"), Value("export"), Value("api.enabled"))
     for name in WORKLOAD_VARIABLE_NAMES:
         yield Rule(("env", name), and_(workloads, has_key(Value("env"), name)),
@@ -219,8 +300,8 @@ def _text_rules() -> Iterator[Rule]:
 
 
 RULES: tuple[Rule, ...] = (
-    *_ingress_rules(), *_storage_rules(), *_resource_rules(), *_image_rules(), *_env_rules(),
-    *_workload_rules(), *_text_rules(),
+    *_ingress_rules(), *_route_rules(), *_storage_rules(), *_resource_rules(), *_image_rules(),
+    *_env_rules(), *_workload_rules(), *_text_rules(),
 )
 
 

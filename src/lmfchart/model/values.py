@@ -24,7 +24,7 @@ from lmfchart.model.fields import (
 from lmfchart.model.sections.base import Section
 from lmfchart.model.sections.compute import Gpu, Resources, Shm
 from lmfchart.model.sections.downloads import Hub, Proxy
-from lmfchart.model.sections.exposure import WEBUI_PORT, Ingress, Service
+from lmfchart.model.sections.exposure import WEBUI_PORT, HttpRoute, Ingress, Service
 from lmfchart.model.sections.image import Image
 from lmfchart.model.sections.probes import Probes
 from lmfchart.model.sections.serviceaccount import ServiceAccount
@@ -98,6 +98,10 @@ class Values(Section):
     probes: Probes = Field(default_factory=Probes, description="Health probes on the web UI.")
     service: Service = Field(default_factory=Service, description="Service.")
     ingress: Ingress = Field(default_factory=Ingress, description="Ingress.")
+    httpRoute: HttpRoute = Field(
+        default_factory=HttpRoute, description="Gateway API HTTPRoute (instead of or beside "
+        "the Ingress)."
+    )
     train: dict[RunName, TrainRun] = Field(
         default_factory=dict,
         description="Training runs, by name: each a Job running llamafactory-cli train.",

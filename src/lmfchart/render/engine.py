@@ -24,8 +24,9 @@ from lmfchart.model.chartenv import (
     PYTORCHJOB_COMMAND,
     TRAIN_VARIABLES,
 )
-from lmfchart.model.crosschecks import RULES, volume_in_use
+from lmfchart.model.crosschecks import INGRESS_TLS, RULES, volume_in_use
 from lmfchart.model.expr import Literal
+from lmfchart.model.ingressannotations import ANY_INGRESS_ANNOTATION, INGRESS_ANNOTATIONS
 from lmfchart.model.lfconfig import CONFIG_DIR, CONFIG_LINES
 from lmfchart.model.quantities import go_helper as quantity_helper
 from lmfchart.model.sections.workloads import API_PORT
@@ -101,6 +102,9 @@ def build_environment(
         api_variables=API_VARIABLES,
         download_variables=DOWNLOAD_VARIABLES,
         api_port=API_PORT,
+        ingress_annotations=INGRESS_ANNOTATIONS,
+        any_ingress_annotation=ANY_INGRESS_ANNOTATION,
+        ingress_tls=INGRESS_TLS,
         workload_revision=Literal(WORKLOAD_REVISION),
         pytorchjob_command=json.dumps(PYTORCHJOB_COMMAND),
         llamafactory_version=lfkeys.LLAMAFACTORY_VERSION,

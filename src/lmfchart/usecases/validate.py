@@ -9,6 +9,7 @@ from lmfchart import openapi
 from lmfchart.base.errors import InputError, Issue, UsageError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
+from lmfchart.model.crosschecks import exposure_warnings
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 from lmfchart.render.manifests import render_objects
 
@@ -58,6 +59,7 @@ def validate_deployment(
     except InputError as e:
         report.issues += e.issues
         return report
+    report.notes += [f"warning: {name}: {w}" for w in exposure_warnings(loaded.values)]
     custom = sorted({(str(obj["apiVersion"]), str(obj["kind"])) for obj in objects
                      if openapi.is_custom_resource(str(obj["apiVersion"]), kube_version)})
     if custom:
