@@ -10,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from tests.support import binaries, kubeflow, llamafactory
+from tests.support import binaries, gatewayapi, kubeflow, llamafactory
 
 T = TypeVar("T")
 
@@ -61,6 +61,13 @@ def pytorchjob_schema() -> dict[str, Any]:
     """The openAPIV3Schema of kubeflow.org/v1 PyTorchJob, from the training operator's CRD
     (fetched at run time), for checking rendered PyTorchJobs offline with jsonschema."""
     return _tool(kubeflow.pytorchjob_schema, "the Kubeflow training operator's CRDs")
+
+
+@pytest.fixture(scope="session")
+def httproute_schema() -> dict[str, Any]:
+    """The openAPIV3Schema of gateway.networking.k8s.io/v1 HTTPRoute, from the Gateway API's
+    standard CRDs (fetched at run time), for checking rendered HTTPRoutes offline."""
+    return _tool(gatewayapi.httproute_schema, "the Gateway API CRDs")
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

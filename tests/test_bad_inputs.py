@@ -374,6 +374,55 @@ CASES = [
          "needs a reward model", key="train.r.stage", line=8),
     Case("api-without-model", "api:\n  enabled: true\n", "needs api.model", key="api.model",
          line=1),
+    # --- routing: authentication, TLS, annotations, HTTPRoute -----------------------------
+    Case("ingress-without-authentication", "ingress:\n  enabled: true\n  host: a.example.com\n",
+         "or ingress.allowAnonymous: true", key="ingress.allowAnonymous", line=1),
+    Case("basic-auth-without-nginx", "ingress:\n  auth:\n    basic:\n      secretName: pw\n",
+         "set ingress.controller nginx", key="ingress.auth.basic", line=3),
+    Case("external-auth-on-traefik",
+         "ingress:\n  controller: traefik\n  auth:\n    external:\n"
+         "      url: https://a.example.com/oauth2/auth\n",
+         "set ingress.controller nginx", key="ingress.auth.external", line=4),
+    Case("traefik-middlewares-on-nginx",
+         "ingress:\n  controller: nginx\n  auth:\n    traefikMiddlewares: [mw@kubernetescrd]\n",
+         "set ingress.controller traefik", key="ingress.auth.traefikMiddlewares", line=4),
+    Case("basic-and-external-auth",
+         "ingress:\n  controller: nginx\n  auth:\n    basic:\n      secretName: pw\n"
+         "    external:\n      url: https://a.example.com/oauth2/auth\n",
+         "not both", key="ingress.auth", line=3),
+    Case("auth-signin-without-url",
+         "ingress:\n  controller: nginx\n  auth:\n    external:\n"
+         "      signin: https://a.example.com/oauth2/start\n",
+         "need the auth url", key="ingress.auth.external.url", line=4),
+    Case("issuer-and-cluster-issuer",
+         "ingress:\n  host: a.example.com\n  tls:\n    certManager:\n      issuer: ca\n"
+         "      clusterIssuer: letsencrypt\n",
+         "issuer or clusterIssuer, not both", key="ingress.tls.certManager", line=4),
+    Case("cert-manager-without-host",
+         "ingress:\n  tls:\n    certManager:\n      clusterIssuer: letsencrypt\n",
+         "TLS needs a host", key="ingress.tls.certManager", line=3),
+    Case("annotation-repeats-chart-annotation",
+         "ingress:\n  controller: nginx\n  annotations:\n"
+         "    nginx.ingress.kubernetes.io/proxy-body-size: 1m\n",
+         "is set by the chart (ingress.streaming.maxBodySize)",
+         key="ingress.annotations.nginx\\.ingress\\.kubernetes\\.io/proxy-body-size", line=4),
+    Case("httproute-without-parent-refs", "httpRoute:\n  enabled: true\n  allowAnonymous: true\n",
+         "needs parentRefs", key="httpRoute.parentRefs", line=1),
+    Case("httproute-without-authentication",
+         "httpRoute:\n  enabled: true\n  parentRefs: [{name: gw}]\n",
+         "set httpRoute.allowAnonymous: true", key="httpRoute.allowAnonymous", line=1),
+    Case("httproute-path-differs-from-ingress",
+         "ingress:\n  enabled: true\n  host: a.example.com\n  allowAnonymous: true\n"
+         "  path: /a\nhttpRoute:\n  enabled: true\n  allowAnonymous: true\n"
+         "  parentRefs: [{name: gw}]\n  path: /b\n",
+         "must use the same path", key="httpRoute.path", line=10),
+    Case("api-path-with-trailing-slash",
+         "ingress:\n  enabled: true\n  host: a.example.com\n  allowAnonymous: true\n"
+         "api:\n  enabled: true\n  model: Qwen/Qwen3-0.6B\n  ingressPath: /llm/\n",
+         "without a trailing /", key="api.ingressPath", line=8),
+    Case("env-fastapi-root-path",
+         "api:\n  enabled: true\n  model: Qwen/Qwen3-0.6B\nenv:\n  FASTAPI_ROOT_PATH: /x\n",
+         "FASTAPI_ROOT_PATH is set by the chart", key="env.FASTAPI_ROOT_PATH", line=5),
     Case("env-shadows-workload-variable", _RUN + "env:\n  NNODES: '2'\n",
          "NNODES is set by the chart", key="env.NNODES", line=9),
 ]

@@ -56,6 +56,12 @@ CROSS_CHECKED = {
     "train-nodes-without-gpus", "train-nodes-on-hostPath-output", "train-nodes-on-rwo-output",
     "train-dataset-dir-and-info", "export-lora-without-adapter", "export-adapter-with-full",
     "api-without-model", "env-shadows-workload-variable", "train-ppo-without-reward-model",
+    "ingress-without-authentication", "basic-auth-without-nginx", "external-auth-on-traefik",
+    "traefik-middlewares-on-nginx", "basic-and-external-auth", "auth-signin-without-url",
+    "issuer-and-cluster-issuer", "cert-manager-without-host",
+    "annotation-repeats-chart-annotation", "httproute-without-parent-refs",
+    "httproute-without-authentication", "httproute-path-differs-from-ingress",
+    "api-path-with-trailing-slash", "env-fastapi-root-path",
 }
 
 

@@ -12,17 +12,13 @@ from __future__ import annotations
 
 import copy
 import functools
-import json
-import os
 import re
-import shutil
-import subprocess
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from lmfchart.base.cache import cache_root
+from tests.support import gomodules
 
 MODULE = "github.com/kubeflow/training-operator"
 VERSION = "v1.8.1"
@@ -31,29 +27,9 @@ PYTORCHJOB_CRD = "manifests/base/crds/kubeflow.org_pytorchjobs.yaml"
 PYTORCH_CONTROLLER = "pkg/controller.v1/pytorch"
 
 
-def _go() -> str:
-    found = os.environ.get("LMFCHART_GO") or shutil.which("go") or "/usr/local/go/bin/go"
-    if not os.access(found, os.X_OK):
-        raise RuntimeError(f"Go is not installed ({found}); it fetches {MODULE}")
-    return found
-
-
-@functools.cache
 def module_dir() -> Path:
     """The unpacked module (read-only), downloaded on the first call on this machine."""
-    home = cache_root() / "kubeflow"
-    home.mkdir(parents=True, exist_ok=True)
-    env = {**os.environ, "GOMODCACHE": str(home / "mod"), "GOWORK": "off",
-           "GO111MODULE": "on", "GOFLAGS": ""}
-    # Run outside any module: `go mod download module@version` then needs no go.mod.
-    done = subprocess.run([_go(), "mod", "download", "-json", f"{MODULE}@{VERSION}"],
-                          cwd=home, env=env, capture_output=True, text=True, check=False,
-                          timeout=600)
-    info = json.loads(done.stdout) if done.stdout.strip() else {}
-    if done.returncode != 0 or "Error" in info or "Dir" not in info:
-        raise RuntimeError(f"go mod download {MODULE}@{VERSION} failed: "
-                           f"{info.get('Error') or done.stderr.strip()}")
-    return Path(info["Dir"])
+    return gomodules.module_dir(MODULE, VERSION, "kubeflow")
 
 
 @functools.cache
@@ -68,22 +44,8 @@ def pytorchjob_schema() -> dict[str, Any]:
     strict as the server is under fieldValidation=Strict: an unknown field is an error."""
     [served] = [v for v in pytorchjob_crd()["spec"]["versions"] if v["name"] == "v1"]
     schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
-    _refuse_unknown_fields(schema)
+    gomodules.refuse_unknown_fields(schema)
     return schema
-
-
-def _refuse_unknown_fields(node: Any) -> None:
-    # The server prunes or refuses fields the schema does not declare; jsonschema would
-    # let them through unless told.
-    if isinstance(node, dict):
-        if ("properties" in node and "additionalProperties" not in node
-                and not node.get("x-kubernetes-preserve-unknown-fields")):
-            node["additionalProperties"] = False
-        for value in node.values():
-            _refuse_unknown_fields(value)
-    elif isinstance(node, list):
-        for value in node:
-            _refuse_unknown_fields(value)
 
 
 def pytorch_controller_source() -> str:

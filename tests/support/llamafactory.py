@@ -134,21 +134,26 @@ def _build(env_dir: Path) -> None:
 
 
 def _call(action: str, request: object | None = None) -> object:
+    return run_script(PARSE_SCRIPT, request, action)
+
+
+def run_script(script: Path, request: object | None, *args: str) -> object:
+    """SCRIPT run in the venv as `SCRIPT ARGS... ANSWER.json [REQUEST.json]`: its answer."""
     python = ensure_venv()
     with tempfile.TemporaryDirectory() as scratch:
         answer = Path(scratch) / "answer.json"
         # -P: the script's folder must not shadow the llamafactory package with this module.
-        args = [str(python), "-P", str(PARSE_SCRIPT), action, str(answer)]
+        command = [str(python), "-P", str(script), *args, str(answer)]
         if request is not None:
             (Path(scratch) / "request.json").write_text(json.dumps(request))
-            args.append(str(Path(scratch) / "request.json"))
+            command.append(str(Path(scratch) / "request.json"))
         # Logs go to a pipe and are shown only if the run itself breaks.
-        done = subprocess.run(args, capture_output=True, text=True, check=False,
+        done = subprocess.run(command, capture_output=True, text=True, check=False,
                               env=_clean_env(), cwd=scratch, timeout=1800)
         if done.returncode != 0 or not answer.is_file():
             tail = "\n".join((done.stdout + done.stderr).strip().splitlines()[-30:])
             raise OracleUnavailableError(
-                f"lfparse.py {action} failed (exit {done.returncode}):\n{tail}")
+                f"{script.name} {' '.join(args)} failed (exit {done.returncode}):\n{tail}")
         return json.loads(answer.read_text())
 
 

@@ -1,0 +1,43 @@
+"""The Gateway API's standard CustomResourceDefinitions, fetched with Go at test time from
+their module (`sigs.k8s.io/gateway-api`, folder config/crd/standard/).
+
+Run `python -m tests.support.gatewayapi` to fetch them and print where they are.
+"""
+
+from __future__ import annotations
+
+import copy
+import functools
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.support import gomodules
+
+MODULE = "sigs.k8s.io/gateway-api"
+VERSION = "v1.2.1"
+HTTPROUTE_CRD = "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"
+
+
+def module_dir() -> Path:
+    return gomodules.module_dir(MODULE, VERSION, "gateway-api")
+
+
+@functools.cache
+def httproute_crd() -> dict[str, Any]:
+    crd: dict[str, Any] = yaml.safe_load((module_dir() / HTTPROUTE_CRD).read_text())
+    return crd
+
+
+def httproute_schema() -> dict[str, Any]:
+    """The structural schema of gateway.networking.k8s.io/v1 HTTPRoute, strict like the
+    server under fieldValidation=Strict."""
+    [served] = [v for v in httproute_crd()["spec"]["versions"] if v["name"] == "v1"]
+    schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
+    gomodules.refuse_unknown_fields(schema)
+    return schema
+
+
+if __name__ == "__main__":
+    print(module_dir())
