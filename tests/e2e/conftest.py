@@ -19,11 +19,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from lmfchart.kube.cluster import KubeCluster
 from lmfchart.kube.connect import connect
 from lmfchart.usecases.cluster import Cluster as ClusterProtocol
-from tests.support import kubeflow
+from tests.support import gatewayapi, kubeflow
 from tests.support.binaries import kubectl
 
 from .cluster import EXIT_MISSING_PREREQUISITE, Cluster, describe, run_testenv
@@ -100,6 +101,21 @@ def kubeflow_crds(api_client: Any) -> dict[str, Any]:
     crd = _pytorchjob_crd()
     install_crd(api_client, crd)
     return crd
+
+
+@pytest.fixture(scope="session")
+def gateway_api_crds(api_client: Any) -> list[dict[str, Any]]:
+    """The Gateway API's standard CRDs (Gateway, HTTPRoute, ...), installed and Established
+    for the session; returns them."""
+    try:
+        folder = gatewayapi.module_dir() / gatewayapi.STANDARD_CRDS
+    except Exception as e:  # no Go, or the module proxy out of reach
+        _unavailable(f"the Gateway API CRDs: {e}")
+        raise
+    crds = [yaml.safe_load(path.read_text()) for path in sorted(folder.glob("*.yaml"))]
+    for crd in crds:
+        install_crd(api_client, crd)
+    return crds
 
 
 @pytest.fixture

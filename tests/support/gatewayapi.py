@@ -17,7 +17,8 @@ from tests.support import gomodules
 
 MODULE = "sigs.k8s.io/gateway-api"
 VERSION = "v1.2.1"
-HTTPROUTE_CRD = "config/crd/standard/gateway.networking.k8s.io_httproutes.yaml"
+STANDARD_CRDS = "config/crd/standard"
+HTTPROUTE_CRD = f"{STANDARD_CRDS}/gateway.networking.k8s.io_httproutes.yaml"
 
 
 def module_dir() -> Path:
