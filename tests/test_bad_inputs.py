@@ -420,6 +420,11 @@ CASES = [
          "ingress:\n  enabled: true\n  host: a.example.com\n  allowAnonymous: true\n"
          "api:\n  enabled: true\n  model: Qwen/Qwen3-0.6B\n  ingressPath: /llm/\n",
          "without a trailing /", key="api.ingressPath", line=8),
+    Case("ingress-body-size-with-unit-word", "ingress:\n  streaming:\n    maxBodySize: 10 GB\n",
+         "expected a size such as 10g", key="ingress.streaming.maxBodySize", line=3),
+    Case("auth-url-without-scheme",
+         "ingress:\n  auth:\n    external:\n      url: sso.example.com/auth\n",
+         "expected an http(s):// URL", key="ingress.auth.external.url", line=4),
     Case("env-fastapi-root-path",
          "api:\n  enabled: true\n  model: Qwen/Qwen3-0.6B\nenv:\n  FASTAPI_ROOT_PATH: /x\n",
          "FASTAPI_ROOT_PATH is set by the chart", key="env.FASTAPI_ROOT_PATH", line=5),

@@ -84,6 +84,7 @@ EnvName = Annotated[StrictStr, _check(formats.env_name), _schema(formats.ENV_NAM
 HttpUrl = Annotated[StrictStr, _check(formats.http_url), _schema(formats.HTTP_URL)]
 ProxyUrl = Annotated[StrictStr, _check(formats.proxy_url), _schema(formats.PROXY_URL)]
 HttpPath = Annotated[StrictStr, _check(formats.http_path), _schema(formats.HTTP_PATH)]
+BodySize = Annotated[StrictStr, _check(formats.body_size), _schema(formats.BODY_SIZE)]
 LabelValue = Annotated[
     StrictStr, _check(formats.label_value), _schema(formats.LABEL_VALUE, maxLength=63)
 ]

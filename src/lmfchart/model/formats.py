@@ -36,6 +36,8 @@ LABEL_VALUE = r"^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$"
 HTTP_URL = r"^(https?://[^\s]+)?$"
 PROXY_URL = r"^((https?|socks5h?)://[^\s]+)?$"
 HTTP_PATH = r"^/[^\s]*$"
+# nginx sizes: a number of bytes, or k, m, g of them.
+BODY_SIZE = r"^[0-9]+[kKmMgG]?$"
 
 SEED_PLACEHOLDER = "<replaced-ingress-nginx-ip>"
 # Code points no values text may hold: C0/C1 controls but tab and newlines, line and
@@ -94,6 +96,7 @@ label_value = _regex_check(
 )
 http_url = _regex_check(HTTP_URL, "expected an http(s):// URL or ''")
 proxy_url = _regex_check(PROXY_URL, "expected a proxy URL (http://, https://, socks5://) or ''")
+body_size = _regex_check(BODY_SIZE, "expected a size such as 10g, 500m or 0 (no limit)")
 http_path = _regex_check(HTTP_PATH, "expected an HTTP path starting with '/'")
 
 

@@ -8,9 +8,11 @@ from typing import Literal
 from pydantic import Field, StrictBool, StrictInt, StrictStr
 
 from lmfchart.model.fields import (
+    BodySize,
     Domain,
     Host,
     HttpPath,
+    HttpUrl,
     LabelKey,
     Object,
     OptionalDnsSubdomain,
@@ -57,8 +59,8 @@ class Streaming(Section):
         3600, ge=1, description="Proxy read and send timeout (nginx): a training log or a chat "
         "reply streams for as long as it runs."
     )
-    maxBodySize: StrictStr = Field(
-        "10g", pattern=r"^[0-9]+[kKmMgG]?$",
+    maxBodySize: BodySize = Field(
+        "10g",
         description="Largest upload (nginx proxy-body-size, e.g. 10g; 0: no limit).",
     )
 
@@ -72,13 +74,13 @@ class BasicAuth(Section):
 
 
 class ExternalAuth(Section):
-    url: StrictStr = Field(
-        "", pattern=r"^(https?://\S+)?$",
+    url: HttpUrl = Field(
+        "",
         description="nginx auth-url: every request is checked there first (oauth2-proxy's "
         "/oauth2/auth).",
     )
-    signin: StrictStr = Field(
-        "", pattern=r"^(https?://\S+)?$",
+    signin: HttpUrl = Field(
+        "",
         description="nginx auth-signin: where an unauthenticated browser is sent.",
     )
     responseHeaders: list[StrictStr] = Field(
