@@ -63,8 +63,8 @@ CROSS_CHECKS = {
         "env:\n  GRADIO_SERVER_NAME: x\n", "2: env.GRADIO_SERVER_NAME",
         "GRADIO_SERVER_NAME is set by the chart ((always set)); change that key instead of env"),
     "env-root-path": (
-        "ingress:\n  enabled: true\n  host: a.example.com\n  path: /ui\n"
-        "env:\n  GRADIO_ROOT_PATH: /x\n", "6: env.GRADIO_ROOT_PATH",
+        "ingress:\n  enabled: true\n  host: a.example.com\n  path: /ui\n  allowAnonymous: true\n"
+        "env:\n  GRADIO_ROOT_PATH: /x\n", "7: env.GRADIO_ROOT_PATH",
         "GRADIO_ROOT_PATH is set by the chart (ingress.path); change that key instead of env"),
     "env-modelscope": (
         "hub:\n  source: modelscope\nenv:\n  USE_MODELSCOPE_HUB: '0'\n",
@@ -217,6 +217,7 @@ def test_ingress_domain_leaves_room_for_the_release_name(length: int, accepted: 
     domain = ".".join([*labels, "d" * (length - 3 * 64)])
     assert len(domain) == length
     done = runner.invoke(app, ["template", "--set", "ingress.enabled=true",
+                               "--set", "ingress.allowAnonymous=true",
                                "--set", f"ingress.domain={domain}"])
     if accepted:
         assert done.exit_code == 0, done.output

@@ -121,6 +121,7 @@ def test_chart_env_list_matches_the_template() -> None:
     from lmfchart.model.crosschecks import chart_env
 
     sets = ["ingress.enabled=true", "ingress.host=a.example.com", "ingress.path=/ui",
+            "ingress.allowAnonymous=true",
             "hub.source=modelscope", "hub.hfEndpoint=https://hf-mirror.com",
             "proxy.httpProxy=http://p:3128", "proxy.httpsProxy=http://p:3128",
             "proxy.noProxy=localhost"]

@@ -41,7 +41,7 @@ def test_f_files_are_one_deployment(tmp_path: Path) -> None:
 
 
 def test_a_positional_file_is_checked_on_top_of_the_f_files(tmp_path: Path) -> None:
-    f = _files(tmp_path, base="ingress:\n  domain: example.com\n",
+    f = _files(tmp_path, base="ingress:\n  domain: example.com\n  allowAnonymous: true\n",
                prod="ingress:\n  enabled: true\n", staging="ingress:\n  enabled: true\n  "
                "domain: ''\n")
     assert _json(f["prod"])[0] == 1, "prod alone has an ingress without host or domain"

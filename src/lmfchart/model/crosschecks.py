@@ -97,8 +97,9 @@ def _ingress_rules() -> Iterator[Rule]:
                and_(Value("ingress.tls.certManager.issuer"),
                     Value("ingress.tls.certManager.clusterIssuer")),
                Literal("give issuer or clusterIssuer, not both"))
+    # After the host: an Ingress with no host is refused for that first.
     yield Rule(("ingress", "allowAnonymous"),
-               and_(ANONYMOUS_INGRESS, not_(Value("ingress.allowAnonymous"))),
+               and_(ANONYMOUS_INGRESS, _has_host(), not_(Value("ingress.allowAnonymous"))),
                Literal(f"ingress.enabled exposes the web UI without authentication ({_OPEN_UI}): "
                        "set ingress.auth (basic or external with ingress.controller nginx, "
                        "traefikMiddlewares with traefik), or ingress.allowAnonymous: true"))
