@@ -128,21 +128,35 @@ def host_ports(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
 def app_armor(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
     allowed = {"RuntimeDefault", "Localhost"}
     pod_type = (_context(spec).get("appArmorProfile") or {}).get("type")
-    if pod_type is not None and pod_type not in allowed:
-        yield Finding("forbidden AppArmor profile", f'pod must not set AppArmor profile type '
-                      f'to "{pod_type}"', ("podSecurityContext", "appArmorProfile", "type"),
-                      "RuntimeDefault or Localhost")
-    bad = [c for c in _containers(spec)
-           if (_context(c).get("appArmorProfile") or {}).get("type") not in (None, *allowed)]
-    if bad:
-        yield Finding("forbidden AppArmor profile", f"{_names(bad)} must not set AppArmor "
-                      "profile type", ("securityContext", "appArmorProfile", "type"),
-                      "RuntimeDefault or Localhost")
-    for key, value in sorted((meta.get("annotations") or {}).items()):
-        if (key.startswith(_APPARMOR_PREFIX) and value
-                and value != "runtime/default" and not value.startswith("localhost/")):
-            yield Finding("forbidden AppArmor profile", f'annotation {key}="{value}"',
-                          ("podAnnotations", key), "runtime/default or localhost/NAME")
+    annotations = {key: value for key, value in (meta.get("annotations") or {}).items()
+                   if key.startswith(_APPARMOR_PREFIX) and value
+                   and value != "runtime/default" and not value.startswith("localhost/")}
+
+    def container_type(c: Pod) -> Any:
+        # The API server copies a container's annotation into its field when it has none.
+        given = (_context(c).get("appArmorProfile") or {}).get("type")
+        if given is None and annotations.get(_APPARMOR_PREFIX + str(c.get("name"))) \
+                == "unconfined":
+            return "Unconfined"
+        return given
+
+    bad = [c for c in _containers(spec) if container_type(c) not in (None, *allowed)]
+    values = {str(container_type(c)) for c in bad} | (
+        {str(pod_type)} if pod_type not in (None, *allowed) else set())
+    values |= {f'{key}="{value}"' for key, value in annotations.items()}
+    check = "forbidden AppArmor profile" + ("s" if len(values) > 1 else "")
+    detail = f"must not set AppArmor profile type to {_quoted(sorted(values))}"
+    fix = "RuntimeDefault or Localhost"
+    if pod_type not in (None, *allowed):
+        yield Finding(check, f"pod {detail}", ("podSecurityContext", "appArmorProfile", "type"),
+                      fix)
+    if any((_context(c).get("appArmorProfile") or {}).get("type") not in (None, *allowed)
+           for c in bad):
+        yield Finding(check, f"{_names(bad)} {detail}",
+                      ("securityContext", "appArmorProfile", "type"), fix)
+    for key, value in sorted(annotations.items()):
+        yield Finding(check, f'annotation {key}="{value}"', ("podAnnotations", key),
+                      "runtime/default or localhost/NAME")
 
 
 def se_linux(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
