@@ -62,8 +62,8 @@ def _containers(spec: Pod) -> list[Pod]:
             for c in spec.get(group) or ()]
 
 
-def _context(container_or_spec: Pod, field: str = "securityContext") -> Pod:
-    return container_or_spec.get(field) or {}
+def _context(container_or_spec: Pod) -> Pod:
+    return container_or_spec.get("securityContext") or {}
 
 
 def _names(containers: list[Pod]) -> str:
@@ -111,9 +111,9 @@ def capabilities_baseline(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Fin
 
 
 def host_path_volumes(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
-    for index, volume in enumerate(spec.get("volumes") or ()):
+    for volume in spec.get("volumes") or ():
         if volume.get("hostPath") is not None:
-            yield _volume_finding("hostPath volumes", volume, index, ctx, "hostPath")
+            yield _volume_finding("hostPath volumes", volume, ctx, "hostPath")
 
 
 def host_ports(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
@@ -231,11 +231,11 @@ def probe_hosts(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
 # Restricted
 
 def restricted_volumes(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
-    for index, volume in enumerate(spec.get("volumes") or ()):
+    for volume in spec.get("volumes") or ():
         sources = [k for k in volume if k != "name"]
         if not any(s in _RESTRICTED_VOLUME_SOURCES for s in sources):
             kind = sources[0] if sources else "unknown"
-            yield _volume_finding("restricted volume types", volume, index, ctx, kind)
+            yield _volume_finding("restricted volume types", volume, ctx, kind)
 
 
 def allow_privilege_escalation(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
@@ -340,8 +340,7 @@ def _seccomp(spec: Pod, *, required: bool) -> Iterator[Finding]:
                       ("podSecurityContext", "seccompProfile", "type"), "RuntimeDefault")
 
 
-def _volume_finding(check: str, volume: Pod, index: int, ctx: PodContext,
-                    kind: str) -> Finding:
+def _volume_finding(check: str, volume: Pod, ctx: PodContext, kind: str) -> Finding:
     name = str(volume.get("name"))
     detail = f'volume "{name}" uses restricted volume type "{kind}"' \
         if check == "restricted volume types" else f'volume "{name}"'
