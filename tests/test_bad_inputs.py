@@ -745,7 +745,7 @@ def test_validate_json(mixed_files: dict[str, str]) -> None:
     files = {entry["file"]: entry for entry in report["files"]}
     assert list(files) == list(mixed_files.values())
     assert files[mixed_files["good"]] == {
-        "file": mixed_files["good"], "valid": True, "errors": [], "notes": []
+        "file": mixed_files["good"], "valid": True, "errors": [], "warnings": [], "notes": []
     }
     errors = files[mixed_files["misspelt"]]["errors"]
     assert {(e["file"], e["line"], e["key"]) for e in errors} == {

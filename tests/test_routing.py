@@ -188,7 +188,7 @@ def test_anonymous_ingress_is_a_warning_in_validate_template_and_github(
     assert (f"warning: {values}: the Ingress exposes the web UI without authentication"
             in text.stdout)
     github = runner.invoke(app, ["validate", "--format", "github", values])
-    assert f"::warning::{values}: the Ingress exposes the web UI" in github.stdout
+    assert f"::warning file={values}::the Ingress exposes the web UI" in github.stdout
     template = runner.invoke(app, ["template", "-f", values])
     assert template.exit_code == 0
     assert "warning: the Ingress exposes the web UI without authentication" in template.stderr

@@ -94,6 +94,11 @@ class ReportFormat(StrEnum):
     github = "github"
 
 
+class PodSecurityLevel(StrEnum):
+    baseline = "baseline"
+    restricted = "restricted"
+
+
 class OutputFormat(StrEnum):
     text = "text"
     json = "json"
@@ -227,6 +232,16 @@ def validate(
         typer.Option(help="Kubernetes version for the OpenAPI schemas, as Helm takes it: "
                      "1.30, v1.30 or 1.30.2 (default: newest known)."),
     ] = None,
+    pod_security: Annotated[
+        PodSecurityLevel | None,
+        typer.Option(help="Pod Security Standard every rendered pod is checked against, "
+                     "as a warning: baseline or restricted."),
+    ] = None,
+    pod_security_enforce: Annotated[
+        PodSecurityLevel | None,
+        typer.Option(help="Pod Security Standard every rendered pod must meet: a "
+                     "violation makes the file invalid (exit 1)."),
+    ] = None,
 ) -> None:
     """Check values: the model, the rendering and every object's Kubernetes schema.
 
@@ -234,16 +249,25 @@ def validate(
 
     validate -f base.yaml prod.yaml staging.yaml: prod and staging, each on top of base.
 
-    Exit 0 when everything is valid, 1 otherwise.
+    validate --pod-security restricted --pod-security-enforce baseline values.yaml: the pods
+    must meet baseline; what breaks restricted is a warning.
+
+    Exit 0 when everything is valid (warnings included), 1 otherwise.
     """
+    from lmfchart.usecases.podsecurity import PodSecurityModes
     from lmfchart.usecases.reports import format_reports
     from lmfchart.usecases.validate import validate_files
+
+    modes = PodSecurityModes(
+        enforce=pod_security_enforce.value if pod_security_enforce else None,
+        warn=pod_security.value if pod_security else None,
+    )
 
     try:
         reports = validate_files(files=files or (), values=_options(
             values, set_, set_string,
             set_jsons=set_json, set_files=set_file, set_literals=set_literal,
-        ), kube_version=kube_version)
+        ), kube_version=kube_version, pod_security=modes)
     except LmfchartError as e:
         raise _fail(e) from e
     sys.stdout.write(format_reports(reports, format_.value))

@@ -11,6 +11,7 @@ from lmfchart.base.errors import InputError
 from lmfchart.inputs.layers import merge_user_values
 from lmfchart.inputs.merge import coalesce
 from lmfchart.inputs.options import ValueOptions
+from lmfchart.inputs.origins import Origins
 from lmfchart.inputs.problems import located, pydantic_issues, removed_required, unsafe_text
 from lmfchart.inputs.seed import translate_seed_layout
 from lmfchart.model.crosschecks import cross_check, exposure_warnings
@@ -26,6 +27,8 @@ class LoadedValues:
     # Only what the user gave, in the chart's layout (seed keys translated): what a Helm
     # release records as its values, so `helm upgrade` reusing them passes the schema.
     supplied: dict[str, Any] = field(default_factory=dict)
+    # Where each key the user gave came from, for messages about the checked values.
+    origins: Origins = field(default_factory=Origins)
 
     @property
     def effective(self) -> dict[str, Any]:
@@ -48,4 +51,4 @@ def load_values(options: ValueOptions) -> LoadedValues:
     if crossed:
         raise InputError(located(user.origins, list(crossed)))
     notes = translated.notes + [f"warning: {w}" for w in exposure_warnings(values)]
-    return LoadedValues(values, notes, translated.data)
+    return LoadedValues(values, notes, translated.data, user.origins)

@@ -16,7 +16,7 @@ def format_reports(reports: Sequence[FileReport], style: str) -> str:
                 "valid": all(r.ok for r in reports),
                 "files": [
                     {"file": r.file, "valid": r.ok, "errors": [i.as_dict() for i in r.issues],
-                     "notes": r.notes}
+                     "warnings": [i.as_dict() for i in r.warnings], "notes": r.notes}
                     for r in reports
                 ],
             },
@@ -25,12 +25,12 @@ def format_reports(reports: Sequence[FileReport], style: str) -> str:
     lines: list[str] = []
     for report in reports:
         if style == "github":
-            lines += [_annotation(issue) for issue in report.issues]
-        elif report.ok:
-            lines.append(f"ok    {report.file}")
-        else:
-            lines.append(f"FAIL  {report.file}")
-            lines += [f"  {issue.render()}" for issue in report.issues]
+            lines += [_annotation(issue, "error") for issue in report.issues]
+            lines += [_annotation(issue, "warning") for issue in report.warnings]
+            continue
+        lines.append(f"ok    {report.file}" if report.ok else f"FAIL  {report.file}")
+        lines += [f"  {issue.render()}" for issue in report.issues]
+        lines += [f"  warning: {issue.render()}" for issue in report.warnings]
     # The same note for many files is said once.
     notes = dict.fromkeys(note for report in reports for note in report.notes)
     if style == "github":
@@ -40,7 +40,9 @@ def format_reports(reports: Sequence[FileReport], style: str) -> str:
     else:
         lines += [note if note.startswith("warning: ") else f"note: {note}" for note in notes]
     bad = sum(not r.ok for r in reports)
-    lines.append(f"{len(reports) - bad} valid, {bad} invalid")
+    warned = sum(bool(r.warnings) for r in reports)
+    summary = f"{len(reports) - bad} valid, {bad} invalid"
+    lines.append(summary + (f", {warned} with warnings" if warned else ""))
     return "\n".join(lines) + "\n"
 
 
@@ -51,11 +53,11 @@ def _escape(text: str, *, prop: bool = False) -> str:
     return text
 
 
-def _annotation(issue: Issue) -> str:
+def _annotation(issue: Issue, severity: str) -> str:
     props = [f"file={_escape(issue.file or '', prop=True)}"]
     if issue.line is not None:
         props.append(f"line={issue.line}")
     if issue.key_path:
         props.append(f"title={_escape(issue.key_path, prop=True)}")
     message = f"{issue.key_path}: {issue.message}" if issue.key_path else issue.message
-    return f"::error {','.join(props)}::{_escape(message)}"
+    return f"::{severity} {','.join(props)}::{_escape(message)}"

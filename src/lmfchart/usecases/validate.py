@@ -4,14 +4,23 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import Any
 
 from lmfchart import openapi
 from lmfchart.base.errors import InputError, Issue, UsageError
+from lmfchart.base.keypath import KeyPath, format_path
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
+from lmfchart.inputs.origins import Origins
 from lmfchart.model.crosschecks import exposure_warnings
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 from lmfchart.render.manifests import render_objects
+from lmfchart.usecases.podsecurity import (
+    NO_POD_SECURITY,
+    PodSecurityModes,
+    Violation,
+    violations,
+)
 
 # Where a rendered field comes straight from a values key, name that key too.
 _PASS_THROUGH = {
@@ -29,6 +38,9 @@ _PASS_THROUGH = {
 class FileReport:
     file: str
     issues: list[Issue] = field(default_factory=list)
+    # Said, never a failure: an Ingress without login, Pod Security violations of a level
+    # checked as a warning.
+    warnings: list[Issue] = field(default_factory=list)
     # What was not checked, and why: said once, never a failure.
     notes: list[str] = field(default_factory=list)
 
@@ -46,7 +58,8 @@ def _values_key(path: tuple[str | int, ...]) -> str | None:
 
 
 def validate_deployment(
-    *, name: str, values: ValueOptions, kube_version: str
+    *, name: str, values: ValueOptions, kube_version: str,
+    pod_security: PodSecurityModes = NO_POD_SECURITY,
 ) -> FileReport:
     """Check one set of values as Helm would deploy it; `name` labels the report.
 
@@ -59,7 +72,7 @@ def validate_deployment(
     except InputError as e:
         report.issues += e.issues
         return report
-    report.notes += [f"warning: {name}: {w}" for w in exposure_warnings(loaded.values)]
+    report.warnings += [Issue(w, file=name) for w in exposure_warnings(loaded.values)]
     custom = sorted({(str(obj["apiVersion"]), str(obj["kind"])) for obj in objects
                      if openapi.is_custom_resource(str(obj["apiVersion"]), kube_version)})
     if custom:
@@ -72,7 +85,31 @@ def validate_deployment(
                 file=name,
                 key_path=key,
             ))
+    _check_pod_security(report, objects, pod_security, loaded.origins)
     return report
+
+
+def _check_pod_security(report: FileReport, objects: Sequence[dict[str, Any]],
+                        modes: PodSecurityModes, origins: Origins) -> None:
+    def issue(violation: Violation) -> Issue:
+        # At the key where the user set it (file, line, seed spelling), or the file's own.
+        key = violation.finding.key
+        if key and origins.find(key):
+            return origins.issue(key, violation.message())
+        return Issue(violation.message(), file=report.file,
+                     key_path=format_path(key) if key else None)
+
+    enforced = violations(objects, modes.enforce) if modes.enforce else []
+    report.issues += [issue(v) for v in enforced]
+    # What the enforced level already asks to change is not said again as a warning.
+    said = {_change(v) for v in enforced}
+    warned = violations(objects, modes.warn) if modes.warn else []
+    report.warnings += [issue(v) for v in warned if _change(v) not in said]
+
+
+def _change(violation: Violation) -> tuple[str, KeyPath | None, str, str]:
+    f = violation.finding
+    return violation.pod.label, f.key, f.fix, f.detail if f.key is None else ""
 
 
 def unchecked_custom_resources(kinds: Sequence[tuple[str, str]]) -> str:
@@ -92,7 +129,8 @@ def _overlay_name(values: ValueOptions) -> str:
 
 
 def validate_files(
-    *, files: Sequence[str], values: ValueOptions, kube_version: str | None = None
+    *, files: Sequence[str], values: ValueOptions, kube_version: str | None = None,
+    pod_security: PodSecurityModes = NO_POD_SECURITY,
 ) -> list[FileReport]:
     """Each of `files` on top of `values` (its -f files, then its --set flags, as Helm
     orders them); without `files`, `values` alone is the one deployment checked."""
@@ -101,9 +139,9 @@ def validate_files(
         if values == ValueOptions():
             raise UsageError("nothing to validate: give values files, -f files or --set flags")
         return [validate_deployment(name=_overlay_name(values), values=values,
-                                    kube_version=version)]
+                                    kube_version=version, pod_security=pod_security)]
     return [
         validate_deployment(name=path, values=replace(values, files=(*values.files, path)),
-                            kube_version=version)
+                            kube_version=version, pod_security=pod_security)
         for path in files
     ]
