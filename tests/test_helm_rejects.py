@@ -56,6 +56,7 @@ CROSS_CHECKED = {
     "train-nodes-without-gpus", "train-nodes-on-hostPath-output", "train-nodes-on-rwo-output",
     "train-dataset-dir-and-info", "export-lora-without-adapter", "export-adapter-with-full",
     "api-without-model", "env-shadows-workload-variable", "train-ppo-without-reward-model",
+    "non-root-mount-below-root", "non-root-and-pod-run-as-user",
 }
 
 
