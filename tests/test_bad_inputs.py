@@ -430,6 +430,22 @@ CASES = [
          "FASTAPI_ROOT_PATH is set by the chart", key="env.FASTAPI_ROOT_PATH", line=5),
     Case("env-shadows-workload-variable", _RUN + "env:\n  NNODES: '2'\n",
          "NNODES is set by the chart", key="env.NNODES", line=9),
+    # --- security and network policy ------------------------------------------------
+    Case("non-root-mount-below-root",
+         "security:\n  nonRoot: true\nstorage:\n  hfCache:\n    mountPath: /root/hf\n",
+         "cannot reach '/root/hf' below /root", key="storage.hfCache.mountPath", line=5),
+    Case("non-root-and-pod-run-as-user",
+         "security:\n  nonRoot: true\nstorage:\n  hfCache:\n"
+         "    mountPath: /home/llamafactory/.cache/huggingface\npodSecurityContext:\n"
+         "  runAsUser: 0\n",
+         "security.nonRoot sets runAsUser", key="podSecurityContext.runAsUser", line=7),
+    Case("non-root-user-zero", "security:\n  runAsUser: 0\n",
+         "greater than or equal to 1", key="security.runAsUser", line=2),
+    Case("network-policy-bad-cidr", "networkPolicy:\n  egressExcept: [10.0.0.0/33]\n",
+         "expected an IPv4 CIDR", key="networkPolicy.egressExcept[0]", line=2),
+    Case("network-policy-namespace-not-a-name",
+         "networkPolicy:\n  ingressNamespaces: [Ingress_Nginx]\n",
+         "expected", key="networkPolicy.ingressNamespaces[0]", line=2),
 ]
 
 

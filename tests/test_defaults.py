@@ -60,8 +60,10 @@ def test_pod_defaults(objects: dict[Any, Any]) -> None:
     assert pod["automountServiceAccountToken"] is False
     assert pod["terminationGracePeriodSeconds"] == 30
     for absent in ("nodeSelector", "tolerations", "affinity", "runtimeClassName",
-                   "securityContext", "imagePullSecrets"):
+                   "imagePullSecrets"):
         assert absent not in pod
+    # Secure by default, as root (the upstream image's user): only seccomp at pod level.
+    assert pod["securityContext"] == {"seccompProfile": {"type": "RuntimeDefault"}}
 
 
 def test_container_runs_the_pinned_webui(objects: dict[Any, Any]) -> None:
@@ -81,7 +83,8 @@ def test_container_runs_the_pinned_webui(objects: dict[Any, Any]) -> None:
         "limits": {"cpu": "8", "memory": "32Gi"},
         "requests": {"cpu": "2", "memory": "8Gi"},
     }
-    assert "securityContext" not in container
+    assert container["securityContext"] == {
+        "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}}
 
 
 def test_probes_timings(objects: dict[Any, Any]) -> None:

@@ -62,6 +62,7 @@ CROSS_CHECKED = {
     "annotation-repeats-chart-annotation", "httproute-without-parent-refs",
     "httproute-without-authentication", "httproute-path-differs-from-ingress",
     "api-path-with-trailing-slash", "env-fastapi-root-path",
+    "non-root-mount-below-root", "non-root-and-pod-run-as-user",
 }
 
 

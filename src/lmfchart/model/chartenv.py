@@ -25,6 +25,7 @@ from lmfchart.model.expr import (
     or_,
     printf,
 )
+from lmfchart.model.sections.security import NON_ROOT_HOME
 from lmfchart.model.sections.workloads import API_PORT
 from lmfchart.model.values import WEBUI_PORT
 
@@ -62,6 +63,8 @@ DOWNLOAD_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("HF_HUB_OFFLINE", "1", Value("hub.offline"), "hub.offline", _OFFLINE),
     ChartVariable("HF_DATASETS_OFFLINE", "1", Value("hub.offline"), "hub.offline"),
     ChartVariable("TRANSFORMERS_OFFLINE", "1", Value("hub.offline"), "hub.offline"),
+    ChartVariable("HOME", NON_ROOT_HOME, Value("security.nonRoot"), "security.nonRoot",
+                  "A writable home: the hub caches default to ~/.cache."),
 )
 CHART_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("GRADIO_SERVER_NAME", "0.0.0.0",

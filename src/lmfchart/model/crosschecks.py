@@ -29,6 +29,7 @@ from lmfchart.model.expr import (
     gt,
     has,
     has_key,
+    has_prefix,
     has_suffix,
     index,
     ne,
@@ -40,6 +41,7 @@ from lmfchart.model.expr import (
 )
 from lmfchart.model.ingressannotations import INGRESS_ANNOTATIONS
 from lmfchart.model.quantities import Quantity
+from lmfchart.model.sections.security import NON_ROOT_HOME, NON_ROOT_POD_KEYS
 from lmfchart.model.values import VOLUME_NAMES, Values
 
 Problem = tuple[KeyPath, str]
@@ -177,6 +179,23 @@ def _storage_rules() -> Iterator[Rule]:
         mounts.append((f"storage.{name}", volume_in_use(name), mount))
 
 
+def _security_rules() -> Iterator[Rule]:
+    non_root = Value("security.nonRoot")
+    for name in VOLUME_NAMES:
+        mount = Value(f"storage.{name}.mountPath")
+        # /root is mode 700 in the upstream image: another user cannot reach a mount below it.
+        yield Rule(("storage", name, "mountPath"),
+                   and_(non_root, volume_in_use(name), has_prefix("/root/", printf("%s/", mount))),
+                   printf("security.nonRoot cannot reach '%s' below /root (only root may enter "
+                          f"it): mount it below {NON_ROOT_HOME}, e.g. "
+                          f"{NON_ROOT_HOME}/.cache/<name>", mount))
+    for key in NON_ROOT_POD_KEYS:
+        yield Rule(("podSecurityContext", key),
+                   and_(non_root, has_key(Value("podSecurityContext"), key)),
+                   Literal(f"security.nonRoot sets {key}; set security.runAsUser and "
+                           "security.runAsGroup instead"))
+
+
 def _resource_rules() -> Iterator[Rule]:
     gpus, resource_name = Value("gpu.count"), Value("gpu.resourceName")
     for part in ("limits", "requests"):
@@ -301,8 +320,8 @@ def _text_rules() -> Iterator[Rule]:
 
 
 RULES: tuple[Rule, ...] = (
-    *_ingress_rules(), *_route_rules(), *_storage_rules(), *_resource_rules(), *_image_rules(),
-    *_env_rules(), *_workload_rules(), *_text_rules(),
+    *_ingress_rules(), *_route_rules(), *_storage_rules(), *_security_rules(),
+    *_resource_rules(), *_image_rules(), *_env_rules(), *_workload_rules(), *_text_rules(),
 )
 
 

@@ -81,6 +81,7 @@ ImageTag = Annotated[
 ]
 ImageDigest = Annotated[StrictStr, _check(formats.image_digest), _schema(formats.IMAGE_DIGEST)]
 EnvName = Annotated[StrictStr, _check(formats.env_name), _schema(formats.ENV_NAME)]
+Ipv4Cidr = Annotated[StrictStr, _check(formats.ipv4_cidr), _schema(formats.IPV4_CIDR)]
 HttpUrl = Annotated[StrictStr, _check(formats.http_url), _schema(formats.HTTP_URL)]
 ProxyUrl = Annotated[StrictStr, _check(formats.proxy_url), _schema(formats.PROXY_URL)]
 HttpPath = Annotated[StrictStr, _check(formats.http_path), _schema(formats.HTTP_PATH)]

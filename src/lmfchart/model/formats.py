@@ -24,6 +24,8 @@ IMAGE_REPOSITORY = (
 IMAGE_TAG = r"^([A-Za-z0-9]([A-Za-z0-9_.-]{0,61}[A-Za-z0-9])?)?$"
 IMAGE_DIGEST = r"^(sha256:[a-f0-9]{64})?$"
 ENV_NAME = r"^[-._a-zA-Z][-._a-zA-Z0-9]*$"
+IPV4_CIDR = (r"^((25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])\.){3}"
+             r"(25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])/(3[0-2]|[12]?[0-9])$")
 # Absolute, and no component is "..": each component is empty, ".", or does not start with
 # "..", or is longer than "..". Written without lookahead, which Go's regexp lacks.
 ABSOLUTE_PATH = r"^(/([^./][^/]*|\.[^./][^/]*|\.\.[^/]+|\.?))+$"
@@ -94,6 +96,7 @@ env_name = _regex_check(ENV_NAME, "expected an environment variable name such as
 label_value = _regex_check(
     LABEL_VALUE, "expected a label value (letters, digits, '-', '_', '.')", 63
 )
+ipv4_cidr = _regex_check(IPV4_CIDR, "expected an IPv4 CIDR such as 10.0.0.0/8")
 http_url = _regex_check(HTTP_URL, "expected an http(s):// URL or ''")
 proxy_url = _regex_check(PROXY_URL, "expected a proxy URL (http://, https://, socks5://) or ''")
 body_size = _regex_check(BODY_SIZE, "expected a size such as 10g, 500m or 0 (no limit)")

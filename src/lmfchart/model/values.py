@@ -26,7 +26,9 @@ from lmfchart.model.sections.compute import Gpu, Resources, Shm
 from lmfchart.model.sections.downloads import Hub, Proxy
 from lmfchart.model.sections.exposure import WEBUI_PORT, HttpRoute, Ingress, Service
 from lmfchart.model.sections.image import Image
+from lmfchart.model.sections.networkpolicy import NetworkPolicy
 from lmfchart.model.sections.probes import Probes
+from lmfchart.model.sections.security import Security
 from lmfchart.model.sections.serviceaccount import ServiceAccount
 from lmfchart.model.sections.storage import VOLUME_NAMES, Storage
 from lmfchart.model.sections.workloads import Api, ExportRun, RunName, TrainRun
@@ -85,9 +87,19 @@ class Values(Section):
     podLabels: dict[LabelKey, LabelValue] = Field(
         default_factory=dict, description="Extra pod labels."
     )
-    podSecurityContext: Object = Field(default_factory=dict, description="Pod securityContext.")
+    podSecurityContext: Object = Field(
+        default_factory=lambda: {"seccompProfile": {"type": "RuntimeDefault"}},
+        description="Pod securityContext of every pod; your keys merge over the default "
+        "(null removes one).",
+    )
     securityContext: Object = Field(
-        default_factory=dict, description="Container securityContext."
+        default_factory=lambda: {
+            "allowPrivilegeEscalation": False, "capabilities": {"drop": ["ALL"]}},
+        description="Container securityContext of every pod; your keys merge over the "
+        "default (null removes one).",
+    )
+    security: Security = Field(
+        default_factory=Security, description="The user the containers run as."
     )
     serviceAccount: ServiceAccount = Field(
         default_factory=ServiceAccount, description="ServiceAccount."
@@ -101,6 +113,9 @@ class Values(Section):
     httpRoute: HttpRoute = Field(
         default_factory=HttpRoute, description="Gateway API HTTPRoute (instead of or beside "
         "the Ingress)."
+    )
+    networkPolicy: NetworkPolicy = Field(
+        default_factory=NetworkPolicy, description="NetworkPolicies around the release's pods."
     )
     train: dict[RunName, TrainRun] = Field(
         default_factory=dict,

@@ -29,6 +29,7 @@ from lmfchart.model.expr import Literal
 from lmfchart.model.ingressannotations import ANY_INGRESS_ANNOTATION, INGRESS_ANNOTATIONS
 from lmfchart.model.lfconfig import CONFIG_DIR, CONFIG_LINES
 from lmfchart.model.quantities import go_helper as quantity_helper
+from lmfchart.model.sections.security import SCRATCH_DIRS
 from lmfchart.model.sections.workloads import API_PORT
 from lmfchart.model.values import VOLUME_NAMES, WEBUI_PORT
 from lmfchart.render.dialect import (
@@ -92,6 +93,7 @@ def build_environment(
     )
     env.globals.update(
         volume_names=VOLUME_NAMES,
+        scratch_dirs=SCRATCH_DIRS,
         webui_port=WEBUI_PORT,
         chart_name=CHART_NAME,
         rules=RULES,

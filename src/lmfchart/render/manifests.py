@@ -16,8 +16,8 @@ from lmfchart.yamlio.emit import dump
 from lmfchart.yamlio.reading import read_rendered
 
 # Helm's install order for the kinds this chart makes: what others depend on comes first.
-INSTALL_ORDER = ("ServiceAccount", "Secret", "ConfigMap", "PersistentVolumeClaim", "Service",
-                 "Deployment", "Ingress")
+INSTALL_ORDER = ("NetworkPolicy", "ServiceAccount", "Secret", "ConfigMap",
+                 "PersistentVolumeClaim", "Service", "Deployment", "Ingress")
 
 def render_objects(values: Values, *, release_name: str, namespace: str) -> list[dict[str, Any]]:
     """Every object of the release, in the order Helm would install them."""

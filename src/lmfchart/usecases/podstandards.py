@@ -285,10 +285,11 @@ def run_as_non_root(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
                       "true")
     implicit = [c for c in _containers(spec) if _context(c).get("runAsNonRoot") is None]
     if pod is None and implicit and not explicit:
+        # The image's default user is root: the chart's non-root mode sets the user and
+        # the writable folders a non-root LLaMA-Factory needs, not runAsNonRoot alone.
         yield Finding("runAsNonRoot != true", f"pod or {_names(implicit)} must set "
-                      "securityContext.runAsNonRoot=true", ("podSecurityContext", "runAsNonRoot"),
-                      "true, with a non-root podSecurityContext.runAsUser (the image's "
-                      "default user is root)")
+                      "securityContext.runAsNonRoot=true", ("security", "nonRoot"),
+                      "true (a non-root user with a writable HOME, caches and /tmp)")
 
 
 def run_as_user(meta: Pod, spec: Pod, ctx: PodContext) -> Iterator[Finding]:
