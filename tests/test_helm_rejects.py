@@ -56,6 +56,9 @@ CROSS_CHECKED = {
     "train-nodes-without-gpus", "train-nodes-on-hostPath-output", "train-nodes-on-rwo-output",
     "train-dataset-dir-and-info", "export-lora-without-adapter", "export-adapter-with-full",
     "api-without-model", "env-shadows-workload-variable", "train-ppo-without-reward-model",
+    "env-hf-token-inline", "env-api-key-suffix-inline", "env-password-by-set",
+    "train-extra-hf-hub-token", "export-extra-ms-hub-token", "api-extra-hub-token",
+    "train-wandb-without-key", "train-swanlab-without-key",
 }
 
 

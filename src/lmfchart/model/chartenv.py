@@ -42,11 +42,25 @@ class ChartVariable:
     """Why the chart sets it (a comment above the entry in the chart)."""
     field_ref: str = ""
     """Read from the pod's own fields (`valueFrom.fieldRef.fieldPath`) instead of value."""
+    secret_ref: str = ""
+    """Read from a Secret (`valueFrom.secretKeyRef`): the values key of its name and key."""
 
 
 def _copied(name: str, key: str, comment: str = "") -> ChartVariable:
     return ChartVariable(name, Value(key), Value(key), key, comment)
 
+
+def _from_secret(name: str, reference: str) -> ChartVariable:
+    return ChartVariable(name, "", Value(f"{reference}.name"), reference,
+                         secret_ref=reference)
+
+
+HF_TOKEN = _from_secret("HF_TOKEN", "secrets.hfToken")
+# The trackers a training run reports to (train.<run>.reportTo) read their keys from these.
+TRACKER_KEYS: tuple[ChartVariable, ...] = (
+    _from_secret("WANDB_API_KEY", "secrets.wandbApiKey"),
+    _from_secret("SWANLAB_API_KEY", "secrets.swanlabApiKey"),
+)
 
 _OFFLINE = "Never reach the hub: models and datasets come from the volumes."
 # Where every pod (web UI, training, export, API) downloads from.
@@ -60,6 +74,7 @@ DOWNLOAD_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("HF_HUB_OFFLINE", "1", Value("hub.offline"), "hub.offline", _OFFLINE),
     ChartVariable("HF_DATASETS_OFFLINE", "1", Value("hub.offline"), "hub.offline"),
     ChartVariable("TRANSFORMERS_OFFLINE", "1", Value("hub.offline"), "hub.offline"),
+    HF_TOKEN,
 )
 CHART_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("GRADIO_SERVER_NAME", "0.0.0.0",
@@ -70,6 +85,7 @@ CHART_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("GRADIO_ROOT_PATH", Value("ingress.path"),
                   and_(Value("ingress.enabled"), ne(Value("ingress.path"), "/")), "ingress.path"),
     *DOWNLOAD_VARIABLES,
+    *TRACKER_KEYS,
 )
 
 
@@ -111,20 +127,22 @@ def _train_variables() -> tuple[ChartVariable, ...]:
         ChartVariable("MASTER_ADDR", printf("%s-0.%s.%s.svc", job, job, NAMESPACE), indexed,
                       controlled, "Pod 0's stable name through the headless Service."),
         ChartVariable("MASTER_PORT", _text(_run("masterPort")), indexed, controlled),
+        *TRACKER_KEYS,
     )
 
 
 TRAIN_VARIABLES = _train_variables()
-EXPORT_VARIABLES: tuple[ChartVariable, ...] = (UNBUFFERED,)
+EXPORT_VARIABLES: tuple[ChartVariable, ...] = (UNBUFFERED, *TRACKER_KEYS)
 API_VARIABLES: tuple[ChartVariable, ...] = (
     UNBUFFERED,
     ChartVariable("API_HOST", "0.0.0.0"),
     ChartVariable("API_PORT", str(API_PORT)),
     _copied("API_MODEL_NAME", "api.modelName"),
+    _from_secret("API_KEY", "api.apiKeySecret"),
 )
 # Names a user's env must not repeat in a workload: server-side apply keys env by name.
 WORKLOAD_VARIABLE_NAMES = (
-    *dict.fromkeys(v.name for v in (*TRAIN_VARIABLES, *API_VARIABLES)), "API_KEY")
+    *dict.fromkeys(v.name for v in (*TRAIN_VARIABLES, *API_VARIABLES)),)
 
 # A PyTorchJob's operator names the nodes PET_NNODES and the node's rank PET_NODE_RANK;
 # LLaMA-Factory's launcher reads NNODES and NODE_RANK (RANK before 0.9.1).
