@@ -7,12 +7,13 @@ from typing import Annotated
 
 from pydantic import Field, StrictStr
 
+from lmfchart.model import formats
 from lmfchart.model.fields import OptionalDnsSubdomain
 from lmfchart.model.sections.base import Section
 
 # What the API server accepts as a key of a Secret's data.
 SecretKey = Annotated[StrictStr, Field(min_length=1, max_length=253,
-                                       pattern=r"^[-._a-zA-Z0-9]+$")]
+                                       pattern=formats.DATA_KEY)]
 _NAME = "Secret holding it (lmfchart secret create makes one); empty: not set."
 
 
