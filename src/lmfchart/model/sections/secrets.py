@@ -38,8 +38,8 @@ class Secrets(Section):
         description="HF_TOKEN for every pod (gated models, pushes to the hub).")
     wandbApiKey: WandbApiKeySecret = Field(
         default_factory=WandbApiKeySecret,
-        description="WANDB_API_KEY for the web UI and training Jobs (reportTo: [wandb]).")
+        description="WANDB_API_KEY for the web UI, training and export Jobs (reportTo: [wandb]).")
     swanlabApiKey: SwanlabApiKeySecret = Field(
         default_factory=SwanlabApiKeySecret,
-        description="SWANLAB_API_KEY for the web UI and training Jobs (reportTo: [swanlab]).")
+        description="SWANLAB_API_KEY for the web UI, training and export Jobs (reportTo: [swanlab]).")
 
