@@ -88,22 +88,23 @@ def test_force_never_replaces_a_secret_that_is_not_opaque(
 
 
 @pytest.mark.parametrize(
-    ("args", "stdin", "code", "message"),
+    ("args", "stdin", "expected"),
     [
-        ((), None, 2, "give the Secret's data with --from-file KEY=PATH or --from-stdin KEY"),
-        (("--from-file", "HF_TOKEN"), None, 2, "--from-file 'HF_TOKEN': expected KEY=PATH"),
-        (("--from-file", "a/b=x"), None, 2, "key expected a Secret key of letters"),
-        (("--from-stdin", "K", "--from-file", "K=FILE"), b"v", 2, "key 'K' is given twice"),
-        (("--from-file", "K=MISSING"), None, 1,
-         "MISSING: cannot read the file for key K: No such file or directory"),
-        (("--from-file", "K=EMPTY"), None, 1, "EMPTY: is empty"),
-        (("--from-stdin", "K"), b"\n", 1, "standard input: is empty"),
+        ((), None, (2, "give the Secret's data with --from-file KEY=PATH or --from-stdin KEY")),
+        (("--from-file", "HF_TOKEN"), None, (2, "--from-file 'HF_TOKEN': expected KEY=PATH")),
+        (("--from-file", "a/b=x"), None, (2, "key expected a Secret key of letters")),
+        (("--from-stdin", "K", "--from-file", "K=FILE"), b"v", (2, "key 'K' is given twice")),
+        (("--from-file", "K=MISSING"), None,
+         (1, "MISSING: cannot read the file for key K: No such file or directory")),
+        (("--from-file", "K=EMPTY"), None, (1, "EMPTY: is empty")),
+        (("--from-stdin", "K"), b"\n", (1, "standard input: is empty")),
     ],
 )
 def test_bad_input_is_refused_before_any_request(
-    cluster: FakeCluster, tmp_path: Path, args: tuple[str, ...], stdin: bytes | None, code: int,
-    message: str,
+    cluster: FakeCluster, tmp_path: Path, args: tuple[str, ...], stdin: bytes | None,
+    expected: tuple[int, str],
 ) -> None:
+    code, message = expected
     (tmp_path / "FILE").write_text("v")
     (tmp_path / "EMPTY").write_text("")
     args = tuple(a.replace("FILE", str(tmp_path / "FILE")).replace(

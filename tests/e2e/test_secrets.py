@@ -155,10 +155,7 @@ def test_secret_values_appear_nowhere_but_in_their_secret(
 
 def test_install_records_the_test_pod_as_helm_does_and_helm_test_creates_it(
     cluster: Cluster, namespace: str, tmp_path: Path, helm4: Path, helm3: Path,
-    api_client: Any,
 ) -> None:
-    from kubernetes import client
-
     lmf = Session(cluster)
     lmf.run("install", "lmf", "-n", namespace)
     pods = get(cluster, "pods", namespace)["items"]
@@ -168,7 +165,7 @@ def test_install_records_the_test_pod_as_helm_does_and_helm_test_creates_it(
 
     # The oracle: the same chart installed by helm 4, whose record keeps the same hook.
     theirs_ns = f"{namespace}-helm"
-    client.CoreV1Api(api_client).create_namespace({"metadata": {"name": theirs_ns}})
+    cluster.kubectl("create", "namespace", theirs_ns)
     try:
         helm_install_rendered(helm4, cluster, theirs_ns, tmp_path / "chart")
         theirs = record(cluster, theirs_ns)
@@ -177,7 +174,7 @@ def test_install_records_the_test_pod_as_helm_does_and_helm_test_creates_it(
             for h in theirs.hooks]
         assert [h["last_run"] for h in ours.hooks] == [h["last_run"] for h in theirs.hooks]
     finally:
-        client.CoreV1Api(api_client).delete_namespace(theirs_ns)
+        cluster.kubectl("delete", "namespace", theirs_ns, "--wait=false")
 
     # No kubelet runs the Pod: helm creates it, waits, and fails when its time is up.
     for helm in (helm4, helm3):

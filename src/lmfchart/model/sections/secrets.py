@@ -41,5 +41,6 @@ class Secrets(Section):
         description="WANDB_API_KEY for the web UI, training and export Jobs (reportTo: [wandb]).")
     swanlabApiKey: SwanlabApiKeySecret = Field(
         default_factory=SwanlabApiKeySecret,
-        description="SWANLAB_API_KEY for the web UI, training and export Jobs (reportTo: [swanlab]).")
+        description="SWANLAB_API_KEY for the web UI, training and export Jobs "
+        "(reportTo: [swanlab]).")
 
