@@ -446,6 +446,27 @@ CASES = [
     Case("network-policy-namespace-not-a-name",
          "networkPolicy:\n  ingressNamespaces: [Ingress_Nginx]\n",
          "expected", key="networkPolicy.ingressNamespaces[0]", line=2),
+    # Secrets: referenced from Secrets, never written into values.
+    Case("env-hf-token-inline", "env:\n  HF_TOKEN: hf_x\n",
+         "HF_TOKEN looks like a credential", key="env.HF_TOKEN", line=2),
+    Case("env-api-key-suffix-inline", "env:\n  OPENAI_API_KEY: sk-x\n",
+         "lmfchart secret create", key="env.OPENAI_API_KEY", line=2),
+    Case("env-password-by-set", None, "DB_PASSWORD looks like a credential",
+         key="env.DB_PASSWORD", sets=("--set", "env.DB_PASSWORD=x"), where="--set"),
+    Case("train-extra-hf-hub-token", _RUN + "    extra:\n      hf_hub_token: hf_x\n",
+         "hf_hub_token is a credential", key="train.r.extra.hf_hub_token", line=9),
+    Case("export-extra-ms-hub-token", "storage:\n  output:\n    type: pvc\nexport:\n  e:\n"
+         "    model: Qwen/Qwen3-0.6B\n    method: full\n    extra:\n      ms_hub_token: x\n",
+         "ms_hub_token is a credential", key="export.e.extra.ms_hub_token", line=9),
+    Case("api-extra-hub-token", "api:\n  model: Qwen/Qwen3-0.6B\n  extra:\n"
+         "    hf_hub_token: hf_x\n", "hf_hub_token is a credential",
+         key="api.extra.hf_hub_token", line=4),
+    Case("train-wandb-without-key", _RUN + "    reportTo: [tensorboard, wandb]\n",
+         "reportTo wandb needs its API key", key="train.r.reportTo", line=8),
+    Case("train-swanlab-without-key", _RUN + "    reportTo: [swanlab]\n",
+         "secrets.swanlabApiKey.name", key="train.r.reportTo", line=8),
+    Case("secret-key-not-a-data-key", "secrets:\n  hfToken:\n    name: hf\n    key: a/b\n",
+         "should match pattern", key="secrets.hfToken.key", line=4),
 ]
 
 

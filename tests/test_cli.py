@@ -29,7 +29,8 @@ def test_template_defaults_release_lmf_namespace_default() -> None:
     result = run("template")
     assert result.exit_code == 0, result.output
     objects = parse_stream(result.stdout)
-    assert {o["metadata"]["name"] for o in objects} == {"lmf-llama-factory"}
+    assert {o["metadata"]["name"] for o in objects} == {"lmf-llama-factory",
+                                                        "lmf-llama-factory-test-connection"}
     assert {o["metadata"]["namespace"] for o in objects} == {"default"}
 
 

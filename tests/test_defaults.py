@@ -38,10 +38,14 @@ def _pod(objects: dict[Any, Any]) -> dict[str, Any]:
 
 
 def test_only_a_deployment_and_a_service(objects: dict[Any, Any]) -> None:
-    """No Ingress (ingress.enabled: false), no PVC, no ServiceAccount by default."""
-    assert set(objects) == {("apps/v1", "Deployment", NAME), ("v1", "Service", NAME)}
-    for obj in objects.values():
-        assert obj["metadata"] == {"name": NAME, "namespace": "default", "labels": LABELS}
+    """No Ingress (ingress.enabled: false), no PVC, no ServiceAccount by default; beside
+    them only the helm test hook, which install never applies."""
+    test_pod = ("v1", "Pod", f"{NAME}-test-connection")
+    assert set(objects) == {("apps/v1", "Deployment", NAME), ("v1", "Service", NAME), test_pod}
+    for key, obj in objects.items():
+        if key != test_pod:
+            assert obj["metadata"] == {"name": NAME, "namespace": "default", "labels": LABELS}
+    assert objects[test_pod]["metadata"]["annotations"]["helm.sh/hook"] == "test"
 
 
 def test_deployment_runs_one_pod_replaced_not_rolled(objects: dict[Any, Any]) -> None:

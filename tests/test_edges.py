@@ -157,8 +157,10 @@ def test_release_name_of_53_characters_is_accepted() -> None:
     assert done.exit_code == 0, done.output
     objects = parse_stream(done.stdout)
     assert {o["metadata"]["labels"]["app.kubernetes.io/instance"] for o in objects} == {name}
-    # Object names stay DNS labels: <release>-llama-factory cut at 63 characters.
-    assert {o["metadata"]["name"] for o in objects} == {(name + "-llama-factory")[:63]}
+    # Object names stay DNS labels: <release>-llama-factory cut at 63 characters (46 for
+    # the test hook, which adds -test-connection).
+    assert {o["metadata"]["name"] for o in objects} == {
+        (name + "-llama-factory")[:63], (name + "-llama-factory")[:46] + "-test-connection"}
 
 
 def test_release_name_of_54_characters_is_a_usage_error() -> None:

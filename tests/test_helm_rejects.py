@@ -63,6 +63,9 @@ CROSS_CHECKED = {
     "httproute-without-authentication", "httproute-path-differs-from-ingress",
     "api-path-with-trailing-slash", "env-fastapi-root-path",
     "non-root-mount-below-root", "non-root-and-pod-run-as-user",
+    "env-hf-token-inline", "env-api-key-suffix-inline", "env-password-by-set",
+    "train-extra-hf-hub-token", "export-extra-ms-hub-token", "api-extra-hub-token",
+    "train-wandb-without-key", "train-swanlab-without-key",
 }
 
 

@@ -20,6 +20,7 @@ def objects() -> dict[tuple[str, str, str], dict[str, Any]]:
 
 
 def test_renders_deployment_service_ingress(objects: dict[Any, Any]) -> None:
+    objects = {key: obj for key, obj in objects.items() if key[1] != "Pod"}  # the test hook
     assert set(objects) == {
         ("apps/v1", "Deployment", NAME),
         ("v1", "Service", NAME),

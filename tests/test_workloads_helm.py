@@ -18,6 +18,7 @@ pytestmark = pytest.mark.helm
 
 PARTIAL = {
     "storage": {"output": {"type": "pvc", "accessModes": ["ReadWriteMany"]}},
+    "secrets": {"hfToken": {"name": "hub"}, "wandbApiKey": {"name": "trackers", "key": "wandb"}},
     "train": {
         "one": {"model": "/root/.cache/huggingface/models/tiny", "datasets": ["alpaca_en_demo"],
                 "learningRate": 5.0e-5, "gpus": 2, "lora": {"dropout": 0.05}},

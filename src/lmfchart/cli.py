@@ -1004,3 +1004,53 @@ def export(
               print_only, dry_run, wait, timeout, create_namespace, kubeconfig, kube_context),
         RunRequest("export", name, {flag: v for flag, v in flags.items() if v is not None}),
     )
+
+
+secret_app = typer.Typer(
+    help="Create the Secrets the values reference (secrets.hfToken, secrets.wandbApiKey, "
+    "secrets.swanlabApiKey, api.apiKeySecret).",
+    no_args_is_help=True,
+)
+app.add_typer(secret_app, name="secret")
+
+
+@secret_app.command("create")
+def secret_create(
+    name: Annotated[str, typer.Argument(help="Name of the Secret.")],
+    namespace: Namespace = DEFAULT_NAMESPACE,
+    *,
+    from_file: Annotated[
+        list[str] | None,
+        typer.Option("--from-file", help="KEY=PATH: the key's value is the file's bytes "
+                     "(repeatable; binary files too)."),
+    ] = None,
+    from_stdin: Annotated[
+        str | None,
+        typer.Option("--from-stdin", help="KEY: the key's value is standard input, less one "
+                     "final newline."),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option(help="Replace the data of an existing Opaque Secret.")
+    ] = False,
+    kubeconfig: Kubeconfig = None,
+    kube_context: KubeContext = None,
+) -> None:
+    """Create an Opaque Secret from files or standard input; prints its keys and sizes,
+    never a value.
+
+    There is no --from-literal on purpose: a value on the command line is kept in shell
+    history and shown in every process listing. Reference the Secret from the values
+    (--set secrets.hfToken.name=NAME); the values themselves never hold a secret."""
+    from lmfchart.inputs.secretdata import read_secret_entries
+    from lmfchart.usecases.secrets import create_secret
+
+    try:
+        entries = read_secret_entries(from_files=from_file or (), from_stdin=from_stdin,
+                                      stdin=sys.stdin.buffer)
+        written = create_secret(cluster=_connect(kubeconfig, kube_context), name=name,
+                                namespace=namespace, entries=entries, force=force)
+    except LmfchartError as e:
+        raise _fail(e) from e
+    keys = ", ".join(f"{key} ({size} bytes)" for key, size in written.sizes)
+    typer.echo(f"{written.outcome} Secret {written.namespace}/{written.name} "
+               f"(Opaque): {keys}")

@@ -19,6 +19,7 @@ from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.model.expr import Scope
 from lmfchart.model.values import Values
+from lmfchart.release.hooks import is_hook
 from lmfchart.release.manifest import build_manifest, manifest_entries, manifest_objects
 from lmfchart.release.record import (
     ReleaseRecord,
@@ -112,7 +113,13 @@ def test_records_written_by_helm_decode(
     # Manifest and notes: what helm shows, and what lmfchart renders for the same values.
     objects = manifest_objects(first.manifest)
     assert objects == parse_stream(helm.run("get", "manifest", "lmf").stdout)
-    assert objects == lmf_objects("lmf", namespace, sets=SETS)
+    rendered = lmf_objects("lmf", namespace, sets=SETS)
+    assert objects == [obj for obj in rendered if not is_hook(obj)]
+    # The test hook is kept beside the manifest, as lmfchart keeps it (release/hooks.py).
+    assert [manifest_objects(hook["manifest"]) for hook in first.hooks] == [
+        [obj] for obj in rendered if is_hook(obj)]
+    assert [h["path"] for h in first.hooks] == [
+        "llama-factory/templates/tests/test-connection.yaml"]
     sources = {source for source, _ in manifest_entries(first.manifest)}
     assert sources == {"llama-factory/templates/deployment.yaml",
                        "llama-factory/templates/service.yaml"}
@@ -162,7 +169,7 @@ def sourced_objects(values: Values, release: str, namespace: str) -> list[tuple[
         for obj in parse_stream(render_concrete(template, scope)):
             source[identity(obj)] = template.split("/", 1)[1].removesuffix(".j2")
     objects = render_objects(values, release_name=release, namespace=namespace)
-    return [(source[identity(obj)], obj) for obj in objects]
+    return [(source[identity(obj)], obj) for obj in objects if not is_hook(obj)]
 
 
 def install_like_lmfchart(

@@ -15,6 +15,7 @@ from typing import Any
 import pytest
 import yaml
 
+from lmfchart.release.hooks import is_hook
 from tests.support.charts import lmf_objects, render_chart_dir
 
 from .cluster import Cluster, make_deployment_ready, wait_for
@@ -293,7 +294,8 @@ def test_install_wait_waits_for_deployments_not_for_runs_and_status_shows_the_ru
 
     core, apps = client.CoreV1Api(api_client), client.AppsV1Api(api_client)
     rendered = lmf_objects("lmf", namespace, files=[values_file])
-    waited = [o for o in rendered if o["kind"] not in ("Job", "PyTorchJob")]
+    waited = [o for o in rendered
+              if o["kind"] not in ("Job", "PyTorchJob") and not is_hook(o)]
     started = start_lmfchart(cluster, "install", "-n", namespace, "-f", values_file,
                              "--wait", "--timeout", "2m")
     try:

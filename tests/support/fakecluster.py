@@ -53,6 +53,8 @@ class FakeCluster:
     def get(self, ref: ObjectRef) -> dict[str, Any] | None:
         self.requests.append(("get", f"{ref.kind}/{ref.name}"))
         found = self.objects.get(_key(ref))
+        if found is None and (ref.api_version, ref.kind) == ("v1", "Secret"):
+            found = self.secrets.get((ref.namespace or "", ref.name))
         return copy.deepcopy(found) if found is not None else None
 
     def serves(self, api_version: str, kind: str) -> bool:

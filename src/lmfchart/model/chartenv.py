@@ -45,11 +45,25 @@ class ChartVariable:
     """Why the chart sets it (a comment above the entry in the chart)."""
     field_ref: str = ""
     """Read from the pod's own fields (`valueFrom.fieldRef.fieldPath`) instead of value."""
+    secret_ref: str = ""
+    """Read from a Secret (`valueFrom.secretKeyRef`): the values key of its name and key."""
 
 
 def _copied(name: str, key: str, comment: str = "") -> ChartVariable:
     return ChartVariable(name, Value(key), Value(key), key, comment)
 
+
+def _from_secret(name: str, reference: str) -> ChartVariable:
+    return ChartVariable(name, "", Value(f"{reference}.name"), reference,
+                         secret_ref=reference)
+
+
+HF_TOKEN = _from_secret("HF_TOKEN", "secrets.hfToken")
+# The trackers a training run reports to (train.<run>.reportTo) read their keys from these.
+TRACKER_KEYS: tuple[ChartVariable, ...] = (
+    _from_secret("WANDB_API_KEY", "secrets.wandbApiKey"),
+    _from_secret("SWANLAB_API_KEY", "secrets.swanlabApiKey"),
+)
 
 _OFFLINE = "Never reach the hub: models and datasets come from the volumes."
 # Where every pod (web UI, training, export, API) downloads from.
@@ -65,6 +79,7 @@ DOWNLOAD_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("TRANSFORMERS_OFFLINE", "1", Value("hub.offline"), "hub.offline"),
     ChartVariable("HOME", NON_ROOT_HOME, Value("security.nonRoot"), "security.nonRoot",
                   "A writable home: the hub caches default to ~/.cache."),
+    HF_TOKEN,
 )
 CHART_VARIABLES: tuple[ChartVariable, ...] = (
     ChartVariable("GRADIO_SERVER_NAME", "0.0.0.0",
@@ -79,6 +94,7 @@ CHART_VARIABLES: tuple[ChartVariable, ...] = (
                   and_(not_(Value("ingress.enabled")), Value("httpRoute.enabled"),
                        ne(Value("httpRoute.path"), "/")), "httpRoute.path"),
     *DOWNLOAD_VARIABLES,
+    *TRACKER_KEYS,
 )
 
 
@@ -120,11 +136,12 @@ def _train_variables() -> tuple[ChartVariable, ...]:
         ChartVariable("MASTER_ADDR", printf("%s-0.%s.%s.svc", job, job, NAMESPACE), indexed,
                       controlled, "Pod 0's stable name through the headless Service."),
         ChartVariable("MASTER_PORT", _text(_run("masterPort")), indexed, controlled),
+        *TRACKER_KEYS,
     )
 
 
 TRAIN_VARIABLES = _train_variables()
-EXPORT_VARIABLES: tuple[ChartVariable, ...] = (UNBUFFERED,)
+EXPORT_VARIABLES: tuple[ChartVariable, ...] = (UNBUFFERED, *TRACKER_KEYS)
 API_VARIABLES: tuple[ChartVariable, ...] = (
     UNBUFFERED,
     ChartVariable("API_HOST", "0.0.0.0"),
@@ -137,10 +154,11 @@ API_VARIABLES: tuple[ChartVariable, ...] = (
                        or_(Value("ingress.enabled"), Value("httpRoute.enabled")),
                        not_(has_prefix("/v1/", printf("%s/", Value("api.ingressPath"))))),
                   "api.ingressPath", "The API's links (/docs) under the path prefix."),
+    _from_secret("API_KEY", "api.apiKeySecret"),
 )
 # Names a user's env must not repeat in a workload: server-side apply keys env by name.
 WORKLOAD_VARIABLE_NAMES = (
-    *dict.fromkeys(v.name for v in (*TRAIN_VARIABLES, *API_VARIABLES)), "API_KEY")
+    *dict.fromkeys(v.name for v in (*TRAIN_VARIABLES, *API_VARIABLES)),)
 
 # A PyTorchJob's operator names the nodes PET_NNODES and the node's rank PET_NODE_RANK;
 # LLaMA-Factory's launcher reads NNODES and NODE_RANK (RANK before 0.9.1).

@@ -313,6 +313,47 @@ def _workload_rules() -> Iterator[Rule]:
                            "remove it from env"))
 
 
+# Environment variable names that carry credentials by convention.
+TOKEN_NAME_SUFFIXES = ("_TOKEN", "_API_KEY", "_PASSWORD", "_SECRET")
+TOKEN_NAMES = ("API_KEY", "TOKEN", "PASSWORD", "SECRET")
+# LLaMA-Factory keys that take a credential (the catalogue's *_token and *_api_key keys).
+TOKEN_EXTRA_KEYS = ("hf_hub_token", "ms_hub_token", "om_hub_token", "hub_token",
+                    "swanlab_api_key")
+NEVER_INLINE = ("a secret never goes into values (they are stored in the chart and the "
+                "release record): create a Secret with lmfchart secret create and reference "
+                "it")
+
+
+def _secret_rules() -> Iterator[Rule]:
+    name = ENTRY_KEY
+    looks_like_token = or_(*(eq(name, exact) for exact in TOKEN_NAMES),
+                           *(has_suffix(suffix, name) for suffix in TOKEN_NAME_SUFFIXES))
+    yield Rule(("env", ENTRY_KEY), looks_like_token,
+               printf(f"%s looks like a credential; {NEVER_INLINE} from secrets.hfToken, "
+                      "secrets.wandbApiKey, secrets.swanlabApiKey or api.apiKeySecret, or "
+                      "through envFrom", name),
+               each=Value("env"))
+    for kind in ("train", "export"):
+        for key in TOKEN_EXTRA_KEYS:
+            yield Rule((kind, ENTRY_KEY, "extra", key),
+                       has_key(EntryValue("value", kind, "extra"), key),
+                       Literal(f"{key} is a credential; {NEVER_INLINE} (secrets.hfToken sets "
+                               "HF_TOKEN for every pod)"),
+                       each=Value(kind))
+    for key in TOKEN_EXTRA_KEYS:
+        yield Rule(("api", "extra", key), has_key(Value("api.extra"), key),
+                   Literal(f"{key} is a credential; {NEVER_INLINE} (secrets.hfToken sets "
+                           "HF_TOKEN for every pod)"))
+    for tracker, reference in (("wandb", "wandbApiKey"), ("swanlab", "swanlabApiKey")):
+        yield Rule(("train", ENTRY_KEY, "reportTo"),
+                   and_(has(tracker, EntryValue("value", "train", "reportTo")),
+                        not_(Value(f"secrets.{reference}.name"))),
+                   Literal(f"reportTo {tracker} needs its API key: set secrets.{reference}.name "
+                           "to a Secret holding it (lmfchart secret create); without one the "
+                           "run fails at its first log line"),
+                   each=Value("train"))
+
+
 def _text_rules() -> Iterator[Rule]:
     # load_values refuses these while reading, naming the key; Helm users get this guard.
     yield Rule((), AnyText(formats.NOT_YAML_SAFE, formats.GO_UNSAFE_CLASS), Literal(
@@ -321,7 +362,8 @@ def _text_rules() -> Iterator[Rule]:
 
 RULES: tuple[Rule, ...] = (
     *_ingress_rules(), *_route_rules(), *_storage_rules(), *_security_rules(),
-    *_resource_rules(), *_image_rules(), *_env_rules(), *_workload_rules(), *_text_rules(),
+    *_resource_rules(), *_image_rules(), *_env_rules(), *_workload_rules(), *_secret_rules(),
+    *_text_rules(),
 )
 
 

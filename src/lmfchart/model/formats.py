@@ -80,6 +80,10 @@ dns_subdomain = _regex_check(
     DNS_SUBDOMAIN, "expected a DNS-1123 subdomain (lowercase labels of letters, digits and "
     "'-', separated by '.')", 253
 )
+# What the API server accepts as a key of a Secret's or ConfigMap's data.
+DATA_KEY = r"^[-._a-zA-Z0-9]+$"
+data_key = _regex_check(DATA_KEY, "expected a Secret key of letters, digits, '-', '_' and '.'",
+                        253)
 quantity = _regex_check(
     QUANTITY, "expected a non-negative Kubernetes quantity such as 500m, 4, 16Gi"
 )

@@ -25,9 +25,11 @@ from lmfchart.model.sections.base import Section
 from lmfchart.model.sections.compute import Gpu, Resources, Shm
 from lmfchart.model.sections.downloads import Hub, Proxy
 from lmfchart.model.sections.exposure import WEBUI_PORT, HttpRoute, Ingress, Service
+from lmfchart.model.sections.helmtest import HelmTest
 from lmfchart.model.sections.image import Image
 from lmfchart.model.sections.networkpolicy import NetworkPolicy
 from lmfchart.model.sections.probes import Probes
+from lmfchart.model.sections.secrets import Secrets
 from lmfchart.model.sections.security import Security
 from lmfchart.model.sections.serviceaccount import ServiceAccount
 from lmfchart.model.sections.storage import VOLUME_NAMES, Storage
@@ -58,8 +60,11 @@ class Values(Section):
         default_factory=dict, description="Extra environment variables (name: value)."
     )
     envFrom: list[Object] = Field(
-        default_factory=list,
-        description="Extra envFrom sources, e.g. [{secretRef: {name: hf-token}}] for HF_TOKEN.",
+        default_factory=list, description="Extra envFrom sources, copied verbatim."
+    )
+    secrets: Secrets = Field(
+        default_factory=Secrets,
+        description="Tokens from existing Secrets (never their values in values).",
     )
     hub: Hub = Field(default_factory=Hub, description="Model hub.")
     proxy: Proxy = Field(default_factory=Proxy, description="Outbound proxy.")
@@ -126,6 +131,7 @@ class Values(Section):
         description="Exports (LoRA merges), by name: each a Job running llamafactory-cli export.",
     )
     api: Api = Field(default_factory=Api, description="The OpenAI-style API server.")
+    helmTest: HelmTest = Field(default_factory=HelmTest, description="The helm test hook.")
 
 
 def default_values() -> dict[str, Any]:

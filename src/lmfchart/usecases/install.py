@@ -12,6 +12,7 @@ from typing import Any, Literal
 from lmfchart.base.errors import ClusterError, LmfchartError, NotReadyError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueLayer, ValueOptions
+from lmfchart.release.hooks import hook_entry, is_hook, same_hook
 from lmfchart.release.manifest import build_manifest
 from lmfchart.release.record import ReleaseRecord, chart_payload, rfc3339
 from lmfchart.render.chartfiles import chart_files
@@ -79,6 +80,8 @@ class PlannedRelease:
     value_notes: tuple[str, ...] = ()
     objects: list[dict[str, Any]] = field(default_factory=list)
     adopted: set[ObjectRef] = field(default_factory=set)
+    hooks: list[dict[str, Any]] = field(default_factory=list)
+    """Hook entries of the record (the helm test Pod): recorded, never applied."""
 
     @property
     def latest(self) -> ReleaseRecord | None:
@@ -215,7 +218,8 @@ def prepare_release(*, release_name: str, namespace: str,
     """The release as the values render it (objects with Helm's ownership metadata, the
     record's manifest, chart and values); nothing read from the cluster yet."""
     loaded = load_values(values)
-    sources = render_sources(loaded.values, release_name=release_name, namespace=namespace)
+    rendered = render_sources(loaded.values, release_name=release_name, namespace=namespace)
+    sources = [(template, obj) for template, obj in rendered if not is_hook(obj)]
     return PlannedRelease(
         name=release_name, namespace=namespace, sources=sources,
         manifest=build_manifest(sources),
@@ -226,6 +230,7 @@ def prepare_release(*, release_name: str, namespace: str,
         history=[], value_notes=tuple(loaded.notes),
         objects=[owned(obj, release_name=release_name, namespace=namespace)
                  for _, obj in sources],
+        hooks=[hook_entry(template, obj) for template, obj in rendered if is_hook(obj)],
     )
 
 
@@ -256,7 +261,8 @@ def _is_no_op(cluster: Cluster, release: PlannedRelease,
     latest = release.latest
     if latest is None or latest.status != "deployed" or latest.apply_method != "ssa":
         return False
-    if (latest.manifest, latest.config) != (release.manifest, release.config):
+    if ((latest.manifest, latest.config, [same_hook(h) for h in latest.hooks])
+            != (release.manifest, release.config, [same_hook(h) for h in release.hooks])):
         return False
     if any(cluster.get(ref) is not None for ref in _stale(release)):
         return False
@@ -360,7 +366,7 @@ def _new_record(release: PlannedRelease, status: Literal["pending-install", "pen
         first_deployed=(latest.first_deployed if latest else None) or now,
         last_deployed=now, deleted=None,
         description="Preparing upgrade" if status == "pending-upgrade" else "Initial install "
-        "underway", notes=release.release_notes, apply_method="ssa",
+        "underway", notes=release.release_notes, apply_method="ssa", hooks=release.hooks,
         extra_labels=dict(latest.extra_labels) if latest else {},
     )
 
