@@ -446,6 +446,8 @@ CASES = [
     Case("network-policy-namespace-not-a-name",
          "networkPolicy:\n  ingressNamespaces: [Ingress_Nginx]\n",
          "expected", key="networkPolicy.ingressNamespaces[0]", line=2),
+    Case("privileged-without-escalation", "securityContext:\n  privileged: true\n",
+         "Kubernetes refuses", key="securityContext.privileged", line=2),
     # Secrets: referenced from Secrets, never written into values.
     Case("env-hf-token-inline", "env:\n  HF_TOKEN: hf_x\n",
          "HF_TOKEN looks like a credential", key="env.HF_TOKEN", line=2),

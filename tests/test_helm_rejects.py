@@ -62,7 +62,7 @@ CROSS_CHECKED = {
     "annotation-repeats-chart-annotation", "httproute-without-parent-refs",
     "httproute-without-authentication", "httproute-path-differs-from-ingress",
     "api-path-with-trailing-slash", "env-fastapi-root-path",
-    "non-root-mount-below-root", "non-root-and-pod-run-as-user",
+    "non-root-mount-below-root", "non-root-and-pod-run-as-user", "privileged-without-escalation",
     "env-hf-token-inline", "env-api-key-suffix-inline", "env-password-by-set",
     "train-extra-hf-hub-token", "export-extra-ms-hub-token", "api-extra-hub-token",
     "train-wandb-without-key", "train-swanlab-without-key",

@@ -126,6 +126,9 @@ def test_enforced_verdict_is_the_exit_code(
             app, ["validate", "--pod-security-enforce", level, "--format", "json", *flags])
         assert enforced.exit_code == (1 if refused else 0), enforced.output
         assert json.loads(enforced.output)["valid"] is not refused
-        warned = CliRunner().invoke(app, ["validate", "--pod-security", level, *flags])
+        warned = CliRunner().invoke(
+            app, ["validate", "--pod-security", level, "--format", "json", *flags])
         assert warned.exit_code == 0, warned.output
-        assert ("warning:" in warned.output) is refused
+        [report] = json.loads(warned.output)["files"]
+        pod_security = [w for w in report["warnings"] if "Pod Security" in w["message"]]
+        assert bool(pod_security) is refused

@@ -24,7 +24,9 @@ _MEETS_RESTRICTED = {
 _PRIVILEGED = {
     "podSecurityContext": {"seccompProfile": {"type": "Unconfined"},
                            "sysctls": [{"name": "kernel.msgmax", "value": "65536"}]},
-    "securityContext": {"privileged": True, "capabilities": {"add": ["NET_ADMIN", "CHOWN"]},
+    # null drops the chart's allowPrivilegeEscalation: false, which privileged contradicts.
+    "securityContext": {"privileged": True, "allowPrivilegeEscalation": None,
+                        "capabilities": {"add": ["NET_ADMIN", "CHOWN"]},
                         "appArmorProfile": {"type": "Unconfined"},
                         "seLinuxOptions": {"user": "system_u", "type": "spc_t"}},
 }

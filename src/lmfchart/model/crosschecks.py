@@ -189,6 +189,15 @@ def _security_rules() -> Iterator[Rule]:
                    printf("security.nonRoot cannot reach '%s' below /root (only root may enter "
                           f"it): mount it below {NON_ROOT_HOME}, e.g. "
                           f"{NON_ROOT_HOME}/.cache/<name>", mount))
+    context = Value("securityContext")
+    # The API server refuses a privileged container that may not escalate privileges, and
+    # the chart's default securityContext says allowPrivilegeEscalation: false.
+    yield Rule(("securityContext", "privileged"),
+               and_(index(context, "privileged"), has_key(context, "allowPrivilegeEscalation"),
+                    not_(index(context, "allowPrivilegeEscalation"))),
+               Literal("privileged: true contradicts allowPrivilegeEscalation: false (the "
+                       "chart's default), which Kubernetes refuses: also set "
+                       "securityContext.allowPrivilegeEscalation to null or true"))
     for key in NON_ROOT_POD_KEYS:
         yield Rule(("podSecurityContext", key),
                    and_(non_root, has_key(Value("podSecurityContext"), key)),
