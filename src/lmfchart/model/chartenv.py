@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lmfchart.model.expr import (
+    NAMESPACE,
     Binding,
-    Builtin,
     EntryValue,
     Expr,
     Value,
@@ -28,8 +28,6 @@ from lmfchart.model.expr import (
 from lmfchart.model.sections.security import NON_ROOT_HOME
 from lmfchart.model.sections.workloads import API_PORT
 from lmfchart.model.values import WEBUI_PORT
-
-NAMESPACE = Builtin("$.Release.Namespace", lambda s: s.namespace)
 
 
 @dataclass(frozen=True)

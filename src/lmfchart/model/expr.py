@@ -15,7 +15,6 @@ from __future__ import annotations
 import contextlib
 import contextvars
 import decimal
-import difflib
 import functools
 import hashlib
 import json
@@ -31,6 +30,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from lmfchart.base.errors import TemplateError
+from lmfchart.model import formats
 from lmfchart.model.values import Values
 
 
@@ -215,11 +215,10 @@ def check_value_path(path: str) -> None:
     parts = path.split(".")
     known = [".".join(parts[:n]) for n in range(len(parts) - 1, 0, -1)
              if ".".join(parts[:n]) in value_paths()]
-    close = difflib.get_close_matches(path, value_paths(), n=1)
     if known and not any(p.startswith(known[0] + ".") for p in value_paths()):
         hint = f" ({known[0]} is read whole: the model has no keys below it)"
     else:
-        hint = f" (did you mean {close[0]!r}?)" if close else ""
+        hint = formats.did_you_mean(path, value_paths())
     raise TemplateError(f'v("{path}"): the values model has no key {path}{hint}')
 
 
@@ -421,6 +420,16 @@ class Call(Expr):
 
     def eval(self, scope: Scope) -> Any:
         return self.meaning(*(a.eval(scope) for a in self.args))
+
+
+def entry_key(binding: str) -> Expr:
+    """The key of the entry an enclosing range binds (`$runName`: the run's name)."""
+    return Binding(binding + "Name")
+
+
+# Helm's built-in objects the templates and the chart's variables read.
+RELEASE_NAME = Builtin("$.Release.Name", lambda s: s.release_name)
+NAMESPACE = Builtin("$.Release.Namespace", lambda s: s.namespace)
 
 
 def lit(value: str | Expr) -> Expr:

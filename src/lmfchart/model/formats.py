@@ -7,7 +7,7 @@ The same patterns go into values.schema.json so Helm users get the same checks.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 DNS_LABEL = r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
 DNS_SUBDOMAIN = r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$"
@@ -200,12 +200,16 @@ def model_source(text: str) -> str | None:
             f"id such as Qwen/Qwen3-0.6B, got {text!r}")
 
 
-def not_one_of(text: str, choices: tuple[str, ...], what: str) -> str:
+def did_you_mean(word: str, known: Iterable[str]) -> str:
+    """` (did you mean 'X'?)` for the closest known word, or nothing."""
     import difflib  # only on the error path
 
-    close = difflib.get_close_matches(text, choices, n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    return f"expected {what}, got {text!r}{hint}"
+    close = difflib.get_close_matches(word, list(known), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def not_one_of(text: str, choices: tuple[str, ...], what: str) -> str:
+    return f"expected {what}, got {text!r}{did_you_mean(text, choices)}"
 
 
 def checked(check: Callable[[str], str | None], text: str) -> str:

@@ -9,7 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from lmfchart.model.expr import (
-    Binding,
     Builtin,
     Call,
     EntryValue,
@@ -18,6 +17,7 @@ from lmfchart.model.expr import (
     Value,
     and_,
     default,
+    entry_key,
     eq,
     go_truth,
     gt,
@@ -63,7 +63,7 @@ def _train_lines() -> tuple[ConfigLine, ...]:
         return EntryValue("run", "train", path)
 
     lora, freeze = eq(run("method"), "lora"), eq(run("method"), "freeze")
-    name = _entry_name("run")
+    name = entry_key("run")
     dataset_dir = default(
         ternary(Literal(CONFIG_DIR), Literal(IMAGE_DATASET_DIR), run("datasetInfo")),
         run("datasetDir"),
@@ -111,15 +111,11 @@ def _train_lines() -> tuple[ConfigLine, ...]:
     )
 
 
-def _entry_name(binding: str) -> Expr:
-    return Binding(binding + "Name")
-
-
 def _export_lines() -> tuple[ConfigLine, ...]:
     def export(path: str) -> EntryValue:
         return EntryValue("export", "export", path)
 
-    name = _entry_name("export")
+    name = entry_key("export")
     export_dir = path_join(Value("storage.output.mountPath"),
                            default(printf("models/%s", name), export("exportDir")))
     return (

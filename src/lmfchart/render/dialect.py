@@ -21,6 +21,8 @@ from lmfchart.base.errors import TemplateError
 from lmfchart.model.chartenv import CHART_VARIABLES
 from lmfchart.model.crosschecks import Rule, violations, volume_in_use, volume_is
 from lmfchart.model.expr import (
+    NAMESPACE,
+    RELEASE_NAME,
     Binding,
     Builtin,
     Call,
@@ -33,6 +35,7 @@ from lmfchart.model.expr import (
     and_,
     as_int,
     default,
+    entry_key,
     eq,
     go_json,
     go_string,
@@ -93,8 +96,6 @@ def trunc63(value: Expr) -> Expr:
     return truncated(63, value)
 
 
-RELEASE_NAME = Builtin("$.Release.Name", lambda s: s.release_name)
-NAMESPACE = Builtin("$.Release.Namespace", lambda s: s.namespace)
 RELEASE_SERVICE = Builtin("$.Release.Service", lambda s: "Helm")
 CHART_VERSION = Builtin("$.Chart.Version", lambda s: s.chart_version)
 CHART_NAME_EXPR = Builtin("$.Chart.Name", lambda s: CHART_NAME)
@@ -148,7 +149,7 @@ class Dialect(ABC):
         return {
             "v": value, "eq": eq, "join": join, "has": has, "num": num, "as_int": as_int,
             "path_join": path_join, "content_hash": lambda *parts: ContentHash(parts),
-            "entry_key": lambda binding: Binding(binding + "Name"), "each": self.each,
+            "entry_key": entry_key, "each": self.each,
             "let": self.let, "var": Binding, "to_json": to_json, "is_number": is_number,
             "minus": minus, "truncated": truncated, "gt": gt, "ne": ne, "and_": and_,
             "or_": or_, "not_": not_,

@@ -25,7 +25,7 @@ from lmfchart.model.chartenv import (
     TRAIN_VARIABLES,
 )
 from lmfchart.model.crosschecks import INGRESS_TLS, RULES, volume_in_use
-from lmfchart.model.expr import Literal
+from lmfchart.model.expr import Literal, Value
 from lmfchart.model.ingressannotations import ANY_INGRESS_ANNOTATION, INGRESS_ANNOTATIONS
 from lmfchart.model.lfconfig import CONFIG_DIR, CONFIG_LINES
 from lmfchart.model.quantities import go_helper as quantity_helper
@@ -47,6 +47,13 @@ BLOCK_HELPERS = ("labels", "selectorLabels")
 # Part of every Job's content hash: bump it when a change to the workload templates alters
 # a Job's pod template, so upgrades create new Jobs instead of patching immutable ones.
 WORKLOAD_REVISION = "1"
+# What a workload's pods read besides their own entry: a change to any renames its Jobs.
+POD_VALUE_KEYS = (
+    "image", "env", "envFrom", "secrets", "hub", "proxy", "storage", "shm", "nodeSelector",
+    "tolerations", "affinity", "runtimeClassName", "podSecurityContext", "securityContext",
+    "security", "serviceAccount", "gpu.resourceName", "podAnnotations", "podLabels",
+    "extraVolumes", "extraVolumeMounts",
+)
 
 
 def templates_dir() -> Path:
@@ -108,6 +115,7 @@ def build_environment(
         any_ingress_annotation=ANY_INGRESS_ANNOTATION,
         ingress_tls=INGRESS_TLS,
         workload_revision=Literal(WORKLOAD_REVISION),
+        pod_values=tuple(Value(key) for key in POD_VALUE_KEYS),
         pytorchjob_command=json.dumps(PYTORCHJOB_COMMAND),
         llamafactory_version=lfkeys.LLAMAFACTORY_VERSION,
     )

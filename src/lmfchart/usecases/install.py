@@ -3,7 +3,6 @@ leaving records Helm 3 and 4 read as their own."""
 
 from __future__ import annotations
 
-import copy
 from collections.abc import Sequence
 from contextlib import nullcontext
 from dataclasses import dataclass, field, replace
@@ -11,7 +10,7 @@ from typing import Any, Literal
 
 from lmfchart.base.errors import ClusterError, LmfchartError, NotReadyError, ReleaseStateError
 from lmfchart.inputs.loading import load_values
-from lmfchart.inputs.options import ValueLayer, ValueOptions
+from lmfchart.inputs.options import ValueOptions
 from lmfchart.release.hooks import hook_entry, is_hook, same_hook
 from lmfchart.release.manifest import build_manifest
 from lmfchart.release.record import ReleaseRecord, chart_payload, rfc3339
@@ -39,7 +38,7 @@ from lmfchart.usecases.readiness import is_run
 from lmfchart.usecases.recovery import recover_interrupted
 from lmfchart.usecases.releases import StoredRecord, read_history, refuse_pending, rewrite_record
 from lmfchart.usecases.rollback import rollback
-from lmfchart.usecases.runs import values_record
+from lmfchart.usecases.runs import reused_layer, values_record
 from lmfchart.usecases.servedkinds import refuse_unserved
 from lmfchart.usecases.uninstall import uninstall
 from lmfchart.usecases.wait import Waiter, WaitResult
@@ -102,9 +101,7 @@ def reusing(history: list[StoredRecord], values: ValueOptions) -> ValueOptions:
     record = values_record([stored.record for stored in history])
     if record is None:
         return values
-    layer = ValueLayer(f"values of release {record.name} revision {record.version}",
-                       copy.deepcopy(record.config))
-    return replace(values, before_files=(layer, *values.before_files))
+    return replace(values, before_files=(reused_layer(record), *values.before_files))
 
 
 def install(

@@ -119,13 +119,13 @@ def _datasets(given: Iterable[str]) -> list[str]:
     return [part.strip() for text in given for part in text.split(",")]
 
 
-def reused_layer(record: ReleaseRecord, run: NamedRun) -> ValueLayer:
+def reused_layer(record: ReleaseRecord, run: NamedRun | None = None) -> ValueLayer:
     """The release's values, as `helm upgrade --reuse-values` keeps them, without RUN's own
-    entry: the command's flags, files and `--set`s say all of the run, so nothing of an
-    earlier launch of the same name lingers in it."""
+    entry when given: the command's flags, files and `--set`s say all of the run, so nothing
+    of an earlier launch of the same name lingers in it."""
     config = copy.deepcopy(record.config)
-    entries = config.get(run.kind)
-    if isinstance(entries, dict):
+    entries = config.get(run.kind) if run else None
+    if run and isinstance(entries, dict):
         entries.pop(run.name, None)
     return ValueLayer(f"values of release {record.name} revision {record.version}", config)
 

@@ -9,7 +9,6 @@ stage or template) and keys transformers 5 removed or deprecated.
 
 from __future__ import annotations
 
-import difflib
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -17,6 +16,8 @@ from functools import cache
 from importlib import resources
 from types import MappingProxyType
 from typing import Any, Literal
+
+from lmfchart.model.formats import did_you_mean
 
 Kind = Literal["train", "infer"]
 
@@ -126,11 +127,6 @@ def _fits(kind: str, value: object) -> bool:
     return kind in ("any", got) or (kind == "float" and got == "int")
 
 
-def _suggest(word: str, known: Mapping[str, object] | tuple[str, ...]) -> str:
-    close = difflib.get_close_matches(word, list(known), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
-
-
 def _one_of(values: tuple[object, ...]) -> str:
     return ", ".join(str(v) for v in values)
 
@@ -145,7 +141,7 @@ def check_key(kind: Kind, key: str, value: object) -> str | None:
     specs = cat.keys(kind)
     spec = specs.get(key)
     if spec is None:
-        return f"unknown LLaMA-Factory {kind} key {key!r}{_suggest(key, specs)}"
+        return f"unknown LLaMA-Factory {kind} key {key!r}{did_you_mean(key, specs)}"
     if value is None:
         return None if spec.optional else f"expected {_expected(spec)}, got null"
     if spec.accepts and not any(_fits(k, value) for k in spec.accepts):
@@ -154,7 +150,7 @@ def check_key(kind: Kind, key: str, value: object) -> str | None:
         return f"expected {_expected(spec)}, got {_got(value)}"
     if key == "template" and value not in cat.templates:
         return (f"unknown template {value!r} for LLaMA-Factory {cat.llamafactory_version}"
-                f"{_suggest(str(value), cat.templates)}")
+                f"{did_you_mean(str(value), cat.templates)}")
     if spec.choices is not None and value not in spec.choices:
         return (f"{key} {value!r} is not known to LLaMA-Factory {cat.llamafactory_version}: "
                 f"expected one of {_one_of(spec.choices)}")
