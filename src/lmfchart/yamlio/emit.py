@@ -15,6 +15,9 @@ from typing import Any
 from lmfchart.yamlio.reading import reads_as_string
 
 _PLAIN_KEY = re.compile(r"^[A-Za-z_][A-Za-z0-9_./-]*$")
+# What YAML reads as a line break or may not hold at all, even inside double quotes, and
+# JSON leaves as it is.
+_NOT_PRINTABLE = re.compile("[\\x7f-\\x9f\\u2028\\u2029\\ufeff\\ufffe\\uffff\\ud800-\\udfff]")
 _PLAIN_STRING = re.compile(r"^[A-Za-z/][A-Za-z0-9_./@+-]*(:[A-Za-z0-9_./@+-]+)*$")
 
 
@@ -36,14 +39,18 @@ def scalar(value: Any) -> str:
     if isinstance(value, str):
         if _PLAIN_STRING.match(value) and reads_as_string(value):
             return value
-        return json.dumps(value, ensure_ascii=False)
+        return _quoted(value)
     raise TypeError(f"cannot write {type(value).__name__} as YAML")
 
 
 def key(name: str) -> str:
     if _PLAIN_KEY.match(name) and reads_as_string(name):
         return name
-    return json.dumps(name, ensure_ascii=False)
+    return _quoted(name)
+
+
+def _quoted(text: str) -> str:
+    return _NOT_PRINTABLE.sub(lambda m: f"\\u{ord(m[0]):04x}", json.dumps(text, ensure_ascii=False))
 
 
 def dump(data: Any, indent: int = 0) -> str:

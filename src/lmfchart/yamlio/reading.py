@@ -28,7 +28,9 @@ MAX_DEPTH = 64
 _SCALAR_TYPES = (str, int, float, bool, type(None))
 _SCALAR_TAGS = {f"tag:yaml.org,2002:{kind}" for kind in ("str", "int", "float", "bool", "null")}
 _MERGE_TAG = "tag:yaml.org,2002:merge"
-_COLLECTION_TAGS = {MappingNode: "tag:yaml.org,2002:map", SequenceNode: "tag:yaml.org,2002:seq"}
+_STR_TAG, _NULL_TAG, _BOOL_TAG = (f"tag:yaml.org,2002:{k}" for k in ("str", "null", "bool"))
+_MAP_TAG, _SEQ_TAG = "tag:yaml.org,2002:map", "tag:yaml.org,2002:seq"
+_COLLECTION_TAGS = {MappingNode: _MAP_TAG, SequenceNode: _SEQ_TAG}
 
 # Helm reads values with go-yaml v2 (YAML 1.1 with Go's number syntax). Where PyYAML's
 # resolvers differ, these replace them: y/n are booleans, 0o17 is octal, 1e3 is a number,
@@ -37,7 +39,10 @@ _BOOL = re.compile(r"^(?:y|Y|yes|Yes|YES|n|N|no|No|NO|true|True|TRUE|false|False
                    r"|on|On|ON|off|Off|OFF)$")
 _INT = re.compile(r"^[-+]?(?:0b[01_]+|0o[0-7_]+|0x[0-9a-fA-F_]+|[0-9][0-9_]*)$")
 _FLOAT = re.compile(
-    r"^(?:[-+]?(?:[0-9][0-9_]*)?\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+    # go-yaml drops underscores when a number starts with a digit or a sign, not a dot.
+    r"^(?:[-+]?[0-9][0-9_]*\.[0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|[-+]_*\.[0-9_]*[0-9][0-9_]*(?:[eE][-+]?[0-9]+)?"
+    r"|\.[0-9]+(?:[eE][-+]?[0-9]+)?"
     r"|[-+]?[0-9][0-9_]*[eE][-+]?[0-9]+"
     r"|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$"
 )
@@ -78,8 +83,13 @@ for _tag, _pattern, _first in (
 _HelmLikeLoader.add_constructor("tag:yaml.org,2002:int", _HelmLikeLoader.construct_yaml_int)
 
 
+_FAST = hasattr(yaml, "CSafeLoader")
+# libyaml composed 10,000 levels here; a real values file nests a dozen.
+_FAST_NESTING_LIMIT = 2000
+
+
 class _FastHelmLikeLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-    """The same reading on libyaml's C parser, for the (large, trusted) rendered output."""
+    """The same reading on libyaml's C parser: several times faster than PyYAML's own."""
 
     construct_yaml_int = _HelmLikeLoader.construct_yaml_int
     bool_values = _HelmLikeLoader.bool_values
@@ -165,7 +175,7 @@ class _Builder:
         # Checked before constructing: other tags (!!python/..., !!binary, !foo) never run.
         if node.tag not in _SCALAR_TAGS:
             raise self.unsupported(node, path)
-        value = self.loader.construct_object(node, deep=True)
+        value = _scalar(self.loader, node)
         if not isinstance(value, _SCALAR_TYPES):
             raise self.unsupported(node, path)
         return value
@@ -233,8 +243,28 @@ class _Builder:
 
 def parse_values(text: str, *, source: str) -> ValuesDocument:
     """Parse one YAML document that must be a mapping (empty means no values)."""
-    loader = _HelmLikeLoader(text)
+    if _FAST and _nesting_bound(text) <= _FAST_NESTING_LIMIT:
+        try:
+            return _parse_values_with(_FastHelmLikeLoader, text, source)
+        except InputError:
+            # Whatever is wrong, the pure-Python reader says it: the same words and lines
+            # as always (libyaml words some problems differently).
+            pass
+    return _parse_values_with(_HelmLikeLoader, text, source)
+
+
+def _nesting_bound(text: str) -> int:
+    """More than the depth YAML TEXT can nest to: a collection starts a line or opens
+    with '-', '?', '[' or '{'. libyaml composes recursively in C, where a deep enough
+    document overflows the stack; the pure-Python reader turns that into an error."""
+    return sum(text.count(c) for c in "\n-?[{") + 1
+
+
+def _parse_values_with(reader: type[_HelmLikeLoader], text: str,
+                       source: str) -> ValuesDocument:
+    loader: _HelmLikeLoader | None = None
     try:
+        loader = reader(text)
         try:
             node = loader.get_single_node()
         except yaml.composer.ComposerError as e:
@@ -260,7 +290,7 @@ def parse_values(text: str, *, source: str) -> ValuesDocument:
     except RecursionError as e:
         # PyYAML composes nested collections recursively, before our depth check can run.
         raise InputError.single(
-            f"values nest deeper than {MAX_DEPTH} levels", file=source, line=loader.line + 1
+            f"values nest deeper than {MAX_DEPTH} levels", file=source, line=_line(loader)
         ) from e
     except yaml.MarkedYAMLError as e:
         mark = e.problem_mark or e.context_mark
@@ -270,7 +300,14 @@ def parse_values(text: str, *, source: str) -> ValuesDocument:
     except yaml.YAMLError as e:
         raise InputError.single(f"invalid YAML: {e}", file=source) from e
     finally:
-        loader.dispose()
+        if loader is not None:
+            loader.dispose()
+
+
+def _line(loader: _HelmLikeLoader | None) -> int | None:
+    """The line the pure-Python reader stopped at (libyaml's reader does not say)."""
+    line = getattr(loader, "line", None)
+    return line + 1 if isinstance(line, int) else None
 
 
 def _kind(node: Node) -> str:
@@ -323,4 +360,52 @@ def read_values_file(path: str) -> ValuesDocument:
 
 def read_rendered(text: str) -> list[Any]:
     """Parse rendered manifests the way Helm and the API server read them."""
-    return list(yaml.load_all(text, Loader=_FastHelmLikeLoader))
+    loader = _FastHelmLikeLoader(text)
+    try:
+        documents = []
+        while loader.check_node():
+            node = loader.get_node()
+            try:
+                documents.append(_plain_data(loader, node))
+            except _NotPlainError:
+                documents.append(loader.construct_document(node))
+        return documents
+    finally:
+        loader.dispose()
+
+
+class _NotPlainError(Exception):
+    """A node the quick builder leaves to PyYAML's constructor (merge keys, other tags)."""
+
+
+def _plain_data(loader: _HelmLikeLoader, node: Node) -> Any:
+    """The data of a document of plain maps, lists and scalars, as PyYAML's constructor
+    makes it but without its bookkeeping (most of the time of reading rendered objects)."""
+    if isinstance(node, ScalarNode):
+        if node.tag not in _SCALAR_TAGS:
+            raise _NotPlainError
+        return _scalar(loader, node)
+    if isinstance(node, SequenceNode):
+        if node.tag != _SEQ_TAG:
+            raise _NotPlainError
+        return [_plain_data(loader, item) for item in node.value]
+    if node.tag != _MAP_TAG:
+        raise _NotPlainError
+    out = {}
+    for key_node, value_node in node.value:
+        if not isinstance(key_node, ScalarNode) or key_node.tag == _MERGE_TAG:
+            raise _NotPlainError
+        out[_plain_data(loader, key_node)] = _plain_data(loader, value_node)
+    return out
+
+
+def _scalar(loader: _HelmLikeLoader, node: ScalarNode) -> Any:
+    """A scalar with one of the plain tags, as the loader's constructors read it."""
+    tag = node.tag
+    if tag == _STR_TAG:
+        return node.value
+    if tag == _NULL_TAG:
+        return None
+    if tag == _BOOL_TAG:
+        return loader.bool_values[node.value.lower()]
+    return loader.construct_object(node)
