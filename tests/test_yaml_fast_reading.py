@@ -115,6 +115,13 @@ def test_edge_cases_read_the_same(text: str) -> None:
     assert_same_reading(text)
 
 
+def test_a_control_character_is_named_with_its_line() -> None:
+    with pytest.raises(InputError) as raised:
+        parse_values("a: 1\nb: \x07\n", source="values.yaml")
+    assert [issue.render() for issue in raised.value.issues] == [
+        "values.yaml:2: invalid YAML: the character #x0007 cannot appear in YAML text"]
+
+
 def test_deep_nesting_is_refused_not_a_crash() -> None:
     # libyaml composes recursively in C: a document this deep would overflow its stack.
     text = "a: " + "[" * 200_000 + "]" * 200_000 + "\n"

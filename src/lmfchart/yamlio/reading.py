@@ -297,6 +297,11 @@ def _parse_values_with(reader: type[_HelmLikeLoader], text: str,
         line = mark.line + 1 if mark else None
         problem = e.problem or str(e)
         raise InputError.single(f"invalid YAML: {problem}", file=source, line=line) from e
+    except yaml.reader.ReaderError as e:
+        line = text[: e.position].count("\n") + 1
+        raise InputError.single(
+            f"invalid YAML: the character #x{e.character:04x} cannot appear in YAML text",
+            file=source, line=line) from e
     except yaml.YAMLError as e:
         raise InputError.single(f"invalid YAML: {e}", file=source) from e
     finally:
