@@ -43,6 +43,9 @@ from lmfchart.render.dialect import (
 
 HELPERS_TEMPLATE = "helpers.j2"
 MANIFEST_DIR = "manifests"
+# The chart's `fail` guards: lmfchart runs the same checks when it loads values, so
+# rendering them again for real values would only repeat that work.
+GUARDS_TEMPLATE = f"{MANIFEST_DIR}/checks.yaml.j2"
 BLOCK_HELPERS = ("labels", "selectorLabels")
 # Part of every Job's content hash: bump it when a change to the workload templates alters
 # a Job's pod template, so upgrades create new Jobs instead of patching immutable ones.
@@ -92,6 +95,8 @@ def build_environment(
     env = jinja2.Environment(
         loader=loader,
         bytecode_cache=bytecode_cache,
+        # Templates never change while lmfchart runs: no stat() per template per file.
+        auto_reload=False,
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,

@@ -11,7 +11,7 @@ from lmfchart.base.errors import TemplateError
 from lmfchart.model.names import check_release_name
 from lmfchart.model.values import Values
 from lmfchart.render.dialect import Scope
-from lmfchart.render.engine import manifest_templates, render_concrete
+from lmfchart.render.engine import GUARDS_TEMPLATE, manifest_templates, render_concrete
 from lmfchart.yamlio.emit import dump
 from lmfchart.yamlio.reading import read_rendered
 
@@ -33,6 +33,8 @@ def render_sources(
     scope = _scope(values, release_name, namespace)
     objects: list[tuple[str, dict[str, Any]]] = []
     for name in manifest_templates():
+        if name == GUARDS_TEMPLATE:
+            continue  # its checks ran when the values were loaded
         text = render_concrete(name, scope)
         try:
             documents = read_rendered(text)
