@@ -831,6 +831,9 @@ def _leave(code: object) -> NoReturn:
         except (BrokenPipeError, ValueError):
             # The reader went away (`| head`) or the stream is closed: nothing left to say.
             status = status or 1
+    if sys.getprofile() is not None or sys.gettrace() is not None:
+        # A profiler or coverage is watching: let it write its report at exit.
+        sys.exit(status)
     os._exit(status)
 
 

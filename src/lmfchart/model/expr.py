@@ -83,27 +83,38 @@ def _go_float(number: float) -> str:
 
 _GO_HTML_ESCAPES = {"<": "\\u003c", ">": "\\u003e", "&": "\\u0026",
                     "\u2028": "\\u2028", "\u2029": "\\u2029"}
+_GO_HTML = re.compile("[<>&\u2028\u2029]")
+# json.dumps(text, ensure_ascii=False) without building an encoder on every call.
+_json_string: Callable[[str], str] = json.encoder.encode_basestring
 
 
 def go_json(value: Any) -> str:
     """Exactly the text Helm's toJson (Go's encoding/json) writes: map keys sorted, HTML
     characters escaped, floats in Go's notation. Text inside a string (a config file in a
     ConfigMap) and content hashes must match Helm's byte for byte."""
-    if isinstance(value, bool) or value is None:
-        return json.dumps(value)
+    if isinstance(value, str):
+        text = _json_string(value)
+        return _GO_HTML.sub(_go_html_escape, text) if _GO_HTML.search(text) else text
+    if value is None:
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, float):
         return _go_float(value)
     if isinstance(value, int):
         return str(value)
-    if isinstance(value, str):
-        text = json.dumps(value, ensure_ascii=False)
-        return re.sub("[<>&\u2028\u2029]", lambda m: _GO_HTML_ESCAPES[m.group()], text)
     if isinstance(value, Mapping):
-        return "{" + ",".join(f"{go_json(str(k))}:{go_json(value[k])}"
-                              for k in sorted(value, key=lambda k: str(k).encode())) + "}"
+        # Go sorts keys by their UTF-8 bytes: for text keys that is Python's own order.
+        keys = (sorted(value) if all(type(k) is str for k in value)
+                else sorted(value, key=lambda k: str(k).encode()))
+        return "{" + ",".join([go_json(str(k)) + ":" + go_json(value[k]) for k in keys]) + "}"
     if isinstance(value, list | tuple):
-        return "[" + ",".join(go_json(item) for item in value) + "]"
+        return "[" + ",".join([go_json(item) for item in value]) + "]"
     raise TemplateError(f"cannot write {value!r} as JSON")
+
+
+def _go_html_escape(match: re.Match[str]) -> str:
+    return _GO_HTML_ESCAPES[match.group()]
 
 
 def _refuse(expr: Expr, use: str, instead: str) -> NoReturn:
@@ -237,10 +248,12 @@ class Value(Expr):
 
     def eval(self, scope: Scope) -> Any:
         node: Any = scope.values
-        for part in self.path.split("."):
-            if not isinstance(node, Mapping) or part not in node:
-                raise TemplateError(f"template refers to missing value {self.path!r}")
-            node = node[part]
+        try:
+            for part in self.path.split("."):
+                node = node[part]
+        except (KeyError, TypeError, IndexError):
+            # A missing key, or a key under a scalar or a list.
+            raise TemplateError(f"template refers to missing value {self.path!r}") from None
         return node
 
 
@@ -419,7 +432,7 @@ class Call(Expr):
         return "(" + " ".join([self.name, *(a.go() for a in self.args)]) + ")"
 
     def eval(self, scope: Scope) -> Any:
-        return self.meaning(*(a.eval(scope) for a in self.args))
+        return self.meaning(*[a.eval(scope) for a in self.args])
 
 
 def entry_key(binding: str) -> Expr:
