@@ -8,13 +8,12 @@ exactly as Helm holds them before coalescing onto the chart's defaults.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
 from lmfchart.base.errors import UsageError
-from lmfchart.inputs.merge import coalesce, merge_maps
+from lmfchart.inputs.merge import coalesce, copy_tree, merge_maps
 from lmfchart.inputs.options import ValueLayer, ValueOptions
 from lmfchart.inputs.origins import Origin, Origins
 from lmfchart.inputs.seed import split_image
@@ -50,7 +49,7 @@ class UserValues:
                                    origin=replace(origin, line=line))
 
     def add_flag(self, flag: str, expression: str) -> None:
-        before = copy.deepcopy(self.data)
+        before = copy_tree(self.data)
         whole = parse_json_object(expression) if flag == "--set-json" else None
         if whole is not None:
             merge_maps(self.data, whole)
@@ -61,7 +60,7 @@ class UserValues:
 
     def add_layer(self, layer: ValueLayer) -> None:
         """Merge LAYER like a values file; what it changed is blamed on its source."""
-        before = copy.deepcopy(self.data)
+        before = copy_tree(self.data)
         merge_maps(self.data, layer.data)
         self._blame(before, layer.source)
 

@@ -7,10 +7,19 @@ the key only where the chart has a default for it; a null with no default stays.
 
 from __future__ import annotations
 
-import copy
 from typing import Any
 
 from lmfchart.base.keypath import KeyPath
+
+
+def copy_tree(data: Any) -> Any:
+    """A deep copy of values data (maps, lists, scalars): what copy.deepcopy makes, in a
+    fraction of its time (no memo, no reductions), as every values file needs a few."""
+    if isinstance(data, dict):
+        return {key: copy_tree(value) for key, value in data.items()}
+    if isinstance(data, list):
+        return [copy_tree(item) for item in data]
+    return data
 
 
 def merge_maps(base: dict[str, Any], overlay: dict[str, Any]) -> None:
@@ -19,7 +28,7 @@ def merge_maps(base: dict[str, Any], overlay: dict[str, Any]) -> None:
         if isinstance(value, dict) and isinstance(base.get(key), dict):
             merge_maps(base[key], value)
         else:
-            base[key] = copy.deepcopy(value)
+            base[key] = copy_tree(value)
 
 
 def coalesce(
@@ -27,7 +36,7 @@ def coalesce(
 ) -> tuple[dict[str, Any], list[KeyPath]]:
     """User values over the chart defaults; also returns the keys a user null deleted."""
     removed: list[KeyPath] = []
-    merged = copy.deepcopy(user)
+    merged = copy_tree(user)
     _coalesce_into(merged, defaults, (), removed)
     return merged, removed
 
@@ -37,7 +46,7 @@ def _coalesce_into(
 ) -> None:
     for key, default in defaults.items():
         if key not in user:
-            user[key] = copy.deepcopy(default)
+            user[key] = copy_tree(default)
             continue
         value = user[key]
         if value is None:

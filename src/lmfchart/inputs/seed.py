@@ -8,13 +8,12 @@ layer is an error. Every error names the key as the user wrote it.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass, field
 from typing import Any
 
 from lmfchart.base.errors import InputError
 from lmfchart.base.keypath import KeyPath, format_path
-from lmfchart.inputs.merge import merge_maps
+from lmfchart.inputs.merge import copy_tree, merge_maps
 from lmfchart.inputs.origins import Origin, Origins
 
 SEED_VOLUMES = {
@@ -173,7 +172,7 @@ class _Translator:
 
 def translate_seed_layout(data: dict[str, Any], origins: Origins) -> Translation:
     """Rewrite merged user values from the seed layout into the canonical one (a copy)."""
-    translator = _Translator(copy.deepcopy(data), origins)
+    translator = _Translator(copy_tree(data), origins)
     translator.volumes()
     translator.ingress()
     translator.image()

@@ -9,6 +9,8 @@ and a row of the values reference. Field types live in `fields`, the sections in
 
 from __future__ import annotations
 
+import functools
+import json
 from typing import Any
 
 from pydantic import Field, StrictBool, StrictInt, StrictStr
@@ -135,4 +137,13 @@ class Values(Section):
 
 
 def default_values() -> dict[str, Any]:
-    return Values().model_dump(mode="json")
+    """The chart's values.yaml as data: a fresh copy each call (callers change theirs)."""
+    defaults: dict[str, Any] = json.loads(_default_values_json())
+    return defaults
+
+
+@functools.cache
+def _default_values_json() -> str:
+    # Building every section's defaults is the dearest part of loading one values file;
+    # it never changes within a process.
+    return json.dumps(Values().model_dump(mode="json"))
