@@ -18,6 +18,7 @@ import yaml
 from lmfchart.base.errors import ClusterError, ConflictError
 from lmfchart.kube.cluster import KubeCluster
 from lmfchart.kube.connect import connect
+from lmfchart.kube.restmapper import BUILT_IN
 from lmfchart.usecases.cluster import ObjectRef
 
 from .cluster import Cluster as ControlPlane
@@ -81,25 +82,52 @@ def test_apply_creates_then_changes_nothing(kube: KubeCluster, cluster: ControlP
     assert managers == [("helm", "Apply")]
 
 
-def test_one_request_per_operation_once_discovery_is_cached(
+def _role(name: str, namespace: str) -> dict[str, Any]:
+    return {"apiVersion": "rbac.authorization.k8s.io/v1", "kind": "Role",
+            "metadata": {"name": name, "namespace": namespace},
+            "rules": [{"apiGroups": [""], "resources": ["configmaps"], "verbs": ["get"]}]}
+
+
+def test_kinds_lmfchart_writes_need_no_discovery(
         kube: KubeCluster, namespace: str, requests_sent: list[str]) -> None:
+    # A cold discovery cache (a cluster never seen): still one request per operation.
     kube.apply(_config_map("first", namespace, a="1"))
     kube.apply(_deployment("web", namespace))
-    # Discovery asks for the two group versions used, nothing else of the server.
     query = "?fieldValidation=Strict&fieldManager=helm"
     assert requests_sent == [
-        "GET api/v1", f"PATCH api/v1/namespaces/{namespace}/configmaps/first{query}",
-        "GET apis/apps/v1", f"PATCH apis/apps/v1/namespaces/{namespace}/deployments/web{query}",
+        f"PATCH api/v1/namespaces/{namespace}/configmaps/first{query}",
+        f"PATCH apis/apps/v1/namespaces/{namespace}/deployments/web{query}",
+    ]
+
+
+def test_other_kinds_are_discovered_once_then_read_from_the_cache(
+        kube: KubeCluster, namespace: str, requests_sent: list[str]) -> None:
+    kube.apply(_role("reader", namespace))
+    # Discovery asks for the one group version used, nothing else of the server.
+    query = "?fieldValidation=Strict&fieldManager=helm"
+    assert requests_sent == [
+        "GET apis/rbac.authorization.k8s.io/v1",
+        f"PATCH apis/rbac.authorization.k8s.io/v1/namespaces/{namespace}/roles/reader{query}",
     ]
     requests_sent.clear()
 
     # A later run reads the discovery cache from disk: only the operations go out.
     later = KubeCluster(kube.api_client)
-    later.apply(_config_map("second", namespace, b="2"))
-    later.get(ObjectRef("apps/v1", "Deployment", namespace, "web"))
+    later.apply(_role("writer", namespace))
+    later.get(ObjectRef("rbac.authorization.k8s.io/v1", "Role", namespace, "reader"))
     later.list_secrets(namespace, labels={"owner": "helm"})
-    later.delete(ObjectRef("v1", "ConfigMap", namespace, "first"))
+    later.delete(ObjectRef("rbac.authorization.k8s.io/v1", "Role", namespace, "reader"))
     assert [line.split(" ")[0] for line in requests_sent] == ["PATCH", "GET", "GET", "DELETE"]
+
+
+def test_the_built_in_table_is_what_the_server_serves(cluster: ControlPlane) -> None:
+    for (api_version, kind), (plural, namespaced) in BUILT_IN.items():
+        done = cluster.kubectl("get", "--raw", f"/api/{api_version}" if "/" not in api_version
+                               else f"/apis/{api_version}")
+        assert done.returncode == 0, done.stderr
+        served = {r["kind"]: (r["name"], r["namespaced"])
+                  for r in json.loads(done.stdout)["resources"] if "/" not in r["name"]}
+        assert served.get(kind) == (plural, namespaced), (api_version, kind)
 
 
 def test_a_field_of_another_manager_conflicts_unless_forced(

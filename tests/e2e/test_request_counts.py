@@ -1,12 +1,17 @@
 """How many API requests `lmfchart install` makes, read from the API server's audit log.
 
-The bar (a no-op re-install costs at most one request per object plus the record read) is
-a count, not a time: it holds on any machine.
+The bars (a no-op re-install costs at most one request per object plus the record read;
+a fresh install and an upgrade no more than helm's) are counts, not times: they hold on
+any machine.
 """
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections import Counter
+from pathlib import Path
 
 import pytest
 from typer.testing import CliRunner
@@ -75,3 +80,41 @@ def test_an_upgrade_applies_each_object_once_and_writes_two_records(
     objects = rendered_objects(namespace)
     assert verbs["patch"] <= objects, verbs
     assert verbs["create"] == 1 and verbs["update"] == 2, verbs
+
+
+def counted(cluster: Cluster, agent: str, command: list[str]) -> int:
+    window = AuditWindow(cluster.audit_log)
+    done = subprocess.run(command, env=cluster.env(), capture_output=True, text=True,
+                          check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    return len(window.requests(agent))
+
+
+def test_a_fresh_install_and_an_upgrade_cost_no_more_requests_than_helms(
+    cluster: Cluster, namespace: str, helm: Path, tmp_path: Path
+) -> None:
+    chart = tmp_path / "chart"
+    rendered = CliRunner().invoke(app, ["render", "-f", VALUES, "-o", str(chart)])
+    assert rendered.exit_code == 0, rendered.output
+    theirs_namespace = f"{namespace}-helm"
+    cluster.kubectl("create", "namespace", theirs_namespace)
+    # A cluster lmfchart has never seen: nothing in its discovery cache.
+    lmfchart = [sys.executable, "-m", "lmfchart", "install", "lmf", "-n", namespace,
+                "-f", VALUES, "--kubeconfig", str(cluster.kubeconfig)]
+    cold = {**os.environ, "LMFCHART_CACHE": str(tmp_path / "cache")}
+    window = AuditWindow(cluster.audit_log)
+    done = subprocess.run(lmfchart, env=cold, capture_output=True, text=True, check=False,
+                          timeout=120)
+    assert done.returncode == 0, done.stderr
+    ours = [len(window.requests(USER_AGENT))]
+    window = AuditWindow(cluster.audit_log)
+    done = subprocess.run([*lmfchart, "--set", "image.tag=0.9.5"], env=cold,
+                          capture_output=True, text=True, check=False, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ours.append(len(window.requests(USER_AGENT)))
+
+    helm_command = [str(helm), "-n", theirs_namespace, "--kubeconfig", str(cluster.kubeconfig)]
+    theirs = [counted(cluster, "Helm/", [*helm_command, "install", "lmf", str(chart)]),
+              counted(cluster, "Helm/", [*helm_command, "upgrade", "lmf", str(chart),
+                                         "--set", "image.tag=0.9.5"])]
+    assert ours[0] <= theirs[0] and ours[1] <= theirs[1], (ours, theirs)
