@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 import urllib3
-from kubernetes.client import CoreV1Api
 from kubernetes.client.exceptions import ApiException
 from kubernetes.dynamic import DynamicClient
 from kubernetes.dynamic.exceptions import ResourceNotFoundError
@@ -184,7 +183,7 @@ class KubeCluster:
     def pod_log_tail(self, namespace: str, pod: str, container: str, *, lines: int | None,
                      previous: bool) -> str:
         with self._translating("Pod", f"{pod} (log of container {container})"):
-            text: str | None = CoreV1Api(self.api_client).read_namespaced_pod_log(
+            text: str | None = _core_v1(self.api_client).read_namespaced_pod_log(
                 pod, namespace, container=container, tail_lines=lines, previous=previous,
                 _request_timeout=self.request_timeout)
         return text or ""  # a pod on no node yet: 204, no body
@@ -195,7 +194,7 @@ class KubeCluster:
         timeout = (self.request_timeout[0], FOLLOW_READ_TIMEOUT)
         with self._translating("Pod", what):
             # Not preloaded: the raw urllib3 response, read as the container writes.
-            response: Any = CoreV1Api(self.api_client).read_namespaced_pod_log(
+            response: Any = _core_v1(self.api_client).read_namespaced_pod_log(
                 pod, namespace, container=container, follow=True, tail_lines=lines,
                 _preload_content=False, _request_timeout=timeout)
         try:
@@ -292,3 +291,11 @@ def _secret_place(secret: dict[str, Any]) -> tuple[str, str]:
 def _plain(instance: Any) -> dict[str, Any]:
     result: dict[str, Any] = instance.to_dict()
     return result
+
+
+def _core_v1(api_client: Any) -> Any:
+    # Imported when a log is read: the typed API builds hundreds of pydantic models of
+    # its own, a third of a second that install, diff and status never need.
+    from kubernetes.client import CoreV1Api
+
+    return CoreV1Api(api_client)
