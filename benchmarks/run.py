@@ -25,6 +25,7 @@ sys.path[:0] = [str(REPO), str(REPO / "src")]
 from benchmarks.api import VALUES, api_section  # noqa: E402
 from benchmarks.table import markdown  # noqa: E402
 from benchmarks.times import Settings, render_chart, time_rows  # noqa: E402
+from benchmarks.timing import CommandError, launcher_floor_mib  # noqa: E402
 from benchmarks.tools import describe_machine, find_tools  # noqa: E402
 from lmfchart.openapi import default_version  # noqa: E402
 
@@ -55,7 +56,13 @@ def _progress(message: str) -> None:
 
 
 def main() -> None:
-    args = _arguments()
+    try:
+        _benchmark(_arguments())
+    except CommandError as e:
+        raise SystemExit(f"benchmark failed: {e}") from e
+
+
+def _benchmark(args: argparse.Namespace) -> None:
     settings = Settings(runs=args.runs, files=args.files, helm_sample=args.helm_sample,
                         kube_version=default_version())
     tools = find_tools()
@@ -65,7 +72,8 @@ def main() -> None:
         rows = time_rows(tools, settings, scratch=Path(scratch), progress=_progress)
         print(f"Times: medians of {settings.runs} interleaved rounds after one warm-up run of "
               "each command; peak RSS is each process's largest max RSS over the rounds "
-              f"(helm's pipeline: its largest process). Helm's `validate` is, per file, `helm "
+              "(helm's pipeline: its largest process; nothing reads below the launcher's "
+              f"{launcher_floor_mib()} MiB). Helm's `validate` is, per file, `helm "
               f"lint --strict CHART -f F`, then `helm template lmf CHART -f F | "
               f"kubernetes-validate --strict -k {settings.kube_version}.0 -`, run on a "
               "sample of the round's files and scaled; seed-layout files reach helm as the "

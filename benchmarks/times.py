@@ -117,10 +117,13 @@ def _ratio_row(label: str, got: Results, target: Callable[[float, float], str]) 
                _mib(peak_rss(got.ours)), _mib(peak_rss(got.theirs)), target(ours, theirs))
 
 
+def _helm_seconds(helm: Results, count: int) -> float:
+    return median_wall(helm.theirs) * count
+
+
 def _validate_row(label: str, count: int, ours: Results, helm: Results, *,
                   settings: Settings, target: str) -> Row:
-    ours_s = median_wall(ours.ours)
-    theirs_s = median_wall(helm.theirs) * count
+    ours_s, theirs_s = median_wall(ours.ours), _helm_seconds(helm, count)
     sampled = min(settings.helm_sample, settings.files)
     return Row(
         label,
@@ -163,7 +166,7 @@ def time_rows(tools: Tools, settings: Settings, *, scratch: Path,
     quarter = max(1, settings.files // 4)
     for layout in LAYOUTS:
         full, part = got[f"validate {layout} N"], got[f"validate {layout} N/4"]
-        faster = median_wall(full.theirs) * settings.files / median_wall(full.ours)
+        faster = _helm_seconds(full, settings.files) / median_wall(full.ours)
         growth = peak_rss(full.ours) - peak_rss(part.ours)
         rows += [
             _validate_row(f"`validate` of {_files(settings.files)}, {layout}",

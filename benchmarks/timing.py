@@ -1,19 +1,23 @@
 """Wall time and peak memory of child processes, and rounds that interleave two tools.
 
-A child is started with `subprocess.Popen` and reaped with `os.wait4`, whose resource
-usage is that child's alone: its max RSS is the process's peak memory. Output goes to
-temporary files rather than pipes, so nothing has to be read while the child runs.
+Each command is started by `launcher.py` (a bare interpreter of its own) and reaped with
+`os.wait4`, whose resource usage is that child's alone: its max RSS is the command's
+peak memory. Started from this process instead, a child's max RSS would never read below
+this process's own peak (see launcher.py). Output goes to files, not pipes.
 """
 
 from __future__ import annotations
 
-import os
+import atexit
+import marshal
 import statistics
 import subprocess
+import sys
 import tempfile
-import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO
 
 
 @dataclass(frozen=True)
@@ -37,31 +41,69 @@ class Finished:
 
 
 class CommandError(RuntimeError):
-    def __init__(self, command: Sequence[str], status: int, stderr: bytes) -> None:
-        super().__init__(f"{' '.join(command)} exited with {status}:\n"
-                         f"{stderr.decode(errors='replace')[-2000:]}")
+    def __init__(self, command: Sequence[str], problem: str, output: bytes = b"") -> None:
+        shown = " ".join(command)
+        shown = shown if len(shown) < 300 else shown[:300] + " ..."
+        super().__init__(f"{shown} {problem}\n{output.decode(errors='replace')[-3000:]}")
+
+
+class _Launcher:
+    """The one launcher process, started on first use and ended at exit."""
+
+    process: subprocess.Popen[bytes] | None = None
+
+    @classmethod
+    def channels(cls) -> tuple[IO[bytes], IO[bytes]]:
+        if cls.process is None:
+            script = Path(__file__).with_name("launcher.py")
+            cls.process = subprocess.Popen([sys.executable, "-S", "-I", str(script)],
+                                           stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+            atexit.register(cls.stop)
+        assert cls.process.stdin and cls.process.stdout
+        return cls.process.stdin, cls.process.stdout
+
+    @classmethod
+    def stop(cls) -> None:
+        if cls.process is not None:
+            assert cls.process.stdin
+            cls.process.stdin.close()  # the launcher ends at the end of its input
+            cls.process.wait()
+            cls.process = None
+
+
+def launcher_floor_mib() -> int:
+    """The lowest peak RSS a measured command can show: the launcher's own."""
+    _Launcher.channels()
+    assert _Launcher.process
+    status = Path(f"/proc/{_Launcher.process.pid}/status").read_text()
+    peak_kib = next(int(line.split()[1]) for line in status.splitlines()
+                    if line.startswith("VmHWM:"))
+    return round(peak_kib / 1024)
 
 
 def measure(command: Sequence[str], *, env: Mapping[str, str],
             stdin: bytes | None = None) -> Finished:
     """Run COMMAND to its end; its wall time and peak RSS; CommandError unless it exits 0."""
-    with tempfile.TemporaryFile() as given, tempfile.TemporaryFile() as out, \
-            tempfile.TemporaryFile() as err:
-        if stdin is not None:
-            given.write(stdin)
-            given.seek(0)
-        start = time.perf_counter()
-        child = subprocess.Popen(command, env=dict(env), stdin=given, stdout=out, stderr=err)
-        _, status, usage = os.wait4(child.pid, 0)
-        wall = time.perf_counter() - start
-        # wait4 reaped it; tell Popen, so it neither waits again nor warns.
-        child.returncode = os.waitstatus_to_exitcode(status)
-        if child.returncode != 0:
-            err.seek(0)
-            raise CommandError(command, child.returncode, err.read())
-        out.seek(0)
+    requests, replies = _Launcher.channels()
+    with tempfile.TemporaryDirectory(prefix="lmfchart-bench-io-") as folder:
+        given, out, err = (Path(folder) / name for name in ("stdin", "stdout", "stderr"))
+        given.write_bytes(stdin or b"")
+        out.touch()
+        err.touch()
+        marshal.dump((list(command), dict(env), str(given), str(out), str(err)), requests)
+        requests.flush()
+        try:
+            status, wall, max_rss = marshal.load(replies)  # wall: a message on "error"
+        except EOFError:
+            raise RuntimeError("the benchmark's launcher process ended") from None
+        if status == "error":
+            raise CommandError(command, f"could not be started: {wall}")
+        if status != 0:
+            # lmfchart validate reports on stdout, most tools on stderr: show both.
+            raise CommandError(command, f"exited with {status}:",
+                               out.read_bytes() + err.read_bytes())
         # Linux reports ru_maxrss in KiB.
-        return Finished(Sample(wall, usage.ru_maxrss), out.read())
+        return Finished(Sample(wall, max_rss), out.read_bytes())
 
 
 Work = Callable[[int], Sample]

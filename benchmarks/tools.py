@@ -47,7 +47,8 @@ def _imports_this_repo(script: Path, env: dict[str, str]) -> bool:
     probe = subprocess.run(
         [*interpreter, "-c", "import lmfchart; print(lmfchart.__file__)"],
         env=env, capture_output=True, text=True, check=False, cwd=REPO)
-    return probe.returncode == 0 and Path(probe.stdout.strip()).parent == SOURCE
+    return (probe.returncode == 0
+            and Path(probe.stdout.strip()).resolve().parent == SOURCE.resolve())
 
 
 def find_tools() -> Tools:
