@@ -13,6 +13,8 @@ from benchmarks.timing import Contest, Results, Sample, interleave, measure, med
 from benchmarks.tools import Tools
 
 LAYOUTS = ("chart-layout", "seed-layout")  # index: whether the files are in the seed layout
+# The libraries every `template` run imports, and the first pydantic validator it builds.
+LIBRARY_FLOOR = "import typer, jinja2, yaml, pydantic; pydantic.TypeAdapter(int)"
 
 
 @dataclass(frozen=True)
@@ -146,7 +148,9 @@ def time_rows(tools: Tools, settings: Settings, *, scratch: Path,
         _once([*tools.lmfchart, "template", "lmf", "-n", "llm", "-f", str(SEED_LAYOUT_BASE)],
               tools),
         _once([tools.helm4, "template", "lmf", str(seed_chart), "-n", "llm"], tools))
-    contests = [python, help_, template]
+    # What `template` cannot do without: its libraries imported, nothing of lmfchart's.
+    floor = Contest("floor", _once([sys.executable, "-c", LIBRARY_FLOOR], tools), None)
+    contests = [python, floor, help_, template]
     for seed_layout, chart in ((False, own_chart), (True, seed_chart)):
         contests += _validate_contests(tools, settings, scratch=scratch,
                                        seed_layout=seed_layout, chart=chart)
@@ -157,6 +161,10 @@ def time_rows(tools: Tools, settings: Settings, *, scratch: Path,
     rows = [
         Row("Python start-up (`python -c pass`), for reference", duration(median_wall(py.ours)),
             "", "", _mib(peak_rss(py.ours)), "", ""),
+        Row("Importing typer, pydantic, jinja2 and yaml (`template`'s floor), for reference",
+            duration(median_wall(got["floor"].ours)), "",
+            f"{median_wall(got['floor'].ours) / median_wall(got['template'].theirs):.2f}x "
+            "helm's `template`", _mib(peak_rss(got["floor"].ours)), "", ""),
         _ratio_row("`--help`", got["help"],
                    lambda ours, _: f"lmfchart ≤ 100 ms ({_verdict(ours <= 0.1)})"),
         _ratio_row("`template` of examples/seed (whole process; helm: the rendered chart)",

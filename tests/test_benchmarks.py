@@ -48,6 +48,10 @@ def test_the_benchmark_prints_every_row_with_numbers(helm4: Path, helm3: Path) -
     rows = table_rows(done.stdout, "measure")
     python = rows.pop("Python start-up (`python -c pass`), for reference")
     assert re.fullmatch(DURATION, python[0]) and re.fullmatch(MEMORY, python[3]), python
+    floor = rows.pop("Importing typer, pydantic, jinja2 and yaml (`template`'s floor), "
+                     "for reference")
+    assert re.fullmatch(DURATION, floor[0]), floor
+    assert re.fullmatch(r"\d+\.\d+x helm's `template`", floor[2]), floor
     expected = [
         "`--help`",
         "`template` of examples/seed (whole process; helm: the rendered chart)",
