@@ -13,6 +13,7 @@ this compiler skips while jsonschema checks it, so it stops compilation (exit 4)
 
 from __future__ import annotations
 
+import functools
 import numbers
 from collections.abc import Callable, Mapping, Sequence
 from typing import Any
@@ -31,6 +32,8 @@ _ANNOTATIONS = frozenset({"description", "format", "$schema"})
 _CHECKED = frozenset({"type", "enum", "properties", "additionalProperties", "required",
                       "items", "oneOf", "$ref"})
 _ROOT_ONLY = frozenset({"$id", "$defs"})
+_KNOWN = _CHECKED | _ANNOTATIONS
+_KNOWN_AT_ROOT = _KNOWN | _ROOT_ONLY
 
 _CLASSES: dict[str, type] = {
     "string": str, "object": dict, "array": list, "boolean": bool}
@@ -77,6 +80,7 @@ class SchemaCompiler:
         self._documents: dict[str, Mapping[str, Any]] = {}
         self._compiled: dict[tuple[str, str], Check] = {}
         self._compiling: dict[tuple[str, str], _Later] = {}
+        self._refs: dict[tuple[str, str], tuple[str, str]] = {}
         for document in shared:
             self._documents[_document_id(document)] = document
 
@@ -116,9 +120,8 @@ class SchemaCompiler:
             return _accept
         if schema is False or not isinstance(schema, Mapping):
             raise SchemaCompileError(f"unsupported schema {schema!r} in {base}")
-        allowed = _CHECKED | (_ROOT_ONLY if root else frozenset())
-        unknown = sorted(k for k in schema if k not in allowed and k not in _ANNOTATIONS
-                         and not k.startswith("x-"))
+        unknown = sorted(k for k in schema.keys() - (_KNOWN_AT_ROOT if root else _KNOWN)
+                         if not k.startswith("x-"))
         if unknown:
             raise SchemaCompileError(
                 f"schema keyword(s) {', '.join(map(repr, unknown))} in {base} are not "
@@ -144,9 +147,18 @@ class SchemaCompiler:
         if "oneOf" in schema:
             checks.append(_one_of([self._node(s, base) for s in schema["oneOf"]]))
         if "$ref" in schema:
-            uri, pointer = urldefrag(urljoin(base, str(schema["$ref"])))
-            checks.append(self._target(uri, pointer))
+            checks.append(self._target(*self._ref_target(base, str(schema["$ref"]))))
         return _all(checks)
+
+    def _ref_target(self, base: str, ref: str) -> tuple[str, str]:
+        """(document URI, JSON pointer) of REF in BASE; thousands of refs share a few
+        hundred targets, so each is worked out once."""
+        key = (base, ref)
+        target = self._refs.get(key)
+        if target is None:
+            uri, pointer = urldefrag(urljoin(base, ref))
+            target = self._refs[key] = (uri, pointer)
+        return target
 
     def _object_part(self, schema: Mapping[str, Any], base: str) -> Check | None:
         """The check of an object's members (None: the schema says nothing about them)."""
@@ -192,6 +204,7 @@ def _types(schema: Mapping[str, Any]) -> frozenset[str] | None:
     return types
 
 
+@functools.cache
 def _type_check(types: frozenset[str]) -> Check:
     classes = tuple(_CLASSES[t] for t in sorted(types & _CLASSES.keys()))
     nullable = "null" in types
