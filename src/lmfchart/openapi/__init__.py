@@ -113,7 +113,8 @@ def check_object(obj: dict[str, Any], version: str) -> list[SchemaProblem]:
     """What the schema of Kubernetes VERSION finds wrong in OBJ; nothing for a custom
     resource (its schema is its CRD's)."""
     kind = str(obj.get("kind", "?"))
-    name = str((obj.get("metadata") or {}).get("name", "?"))
+    metadata = obj.get("metadata")
+    name = str(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
     if is_custom_resource(str(obj.get("apiVersion", "")), version):
         return []
     api_version = str(obj.get("apiVersion", ""))

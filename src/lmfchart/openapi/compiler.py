@@ -168,7 +168,7 @@ class SchemaCompiler:
                       for name, sub in (schema.get("properties") or {}).items()}
         extra = schema.get("additionalProperties", True)
         extra_check = None if extra is False else self._node(extra, base)
-        return _members(properties, extra_check, tuple(schema.get("required") or ()))
+        return _members(properties, extra_check, frozenset(schema.get("required") or ()))
 
 
 def _document_id(document: Mapping[str, Any]) -> str:
@@ -183,8 +183,8 @@ def _resolve(document: Mapping[str, Any], pointer: str, uri: str) -> Schema:
     if pointer:
         if not pointer.startswith("/"):
             raise SchemaCompileError(f"unsupported $ref fragment {pointer!r} in {uri}")
-        for token in pointer[1:].split("/"):
-            token = unquote(token).replace("~1", "/").replace("~0", "~")
+        for escaped in pointer[1:].split("/"):
+            token = unquote(escaped).replace("~1", "/").replace("~0", "~")
             if not isinstance(node, Mapping) or token not in node:
                 raise SchemaCompileError(f"$ref {uri}#{pointer} points at nothing")
             node = node[token]
@@ -224,7 +224,7 @@ def _type_check(types: frozenset[str]) -> Check:
 
 
 def _members(properties: dict[str, Check], extra: Check | None,
-             required: tuple[str, ...]) -> Check:
+             required: frozenset[str]) -> Check:
     """Checks a dict's members: named ones by PROPERTIES, the others by EXTRA (None: none
     may be there), and the REQUIRED names present."""
     get = properties.get
@@ -237,10 +237,7 @@ def _members(properties: dict[str, Check], extra: Check | None,
                     return False
             elif not member(value):
                 return False
-        for name in required:
-            if name not in instance:
-                return False
-        return True
+        return instance.keys() >= required
     return check
 
 
@@ -255,12 +252,7 @@ def _when_object(members: Check) -> Check:
 
 
 def _every(item: Check) -> Check:
-    def check(instance: list[Any]) -> bool:
-        for each in instance:
-            if not item(each):
-                return False
-        return True
-    return check
+    return lambda instance: all(map(item, instance))
 
 
 def _list_or_null(item: Check, *, nullable: bool) -> Check:
@@ -303,10 +295,4 @@ def _all(checks: list[Check]) -> Check:
     if len(checks) == 2:
         first, second = checks
         return lambda x: first(x) and second(x)
-
-    def check(instance: Any) -> bool:
-        for each in checks:
-            if not each(instance):
-                return False
-        return True
-    return check
+    return lambda x: all(each(x) for each in checks)
