@@ -80,7 +80,7 @@ class SchemaCompiler:
         self._documents: dict[str, Mapping[str, Any]] = {}
         self._compiled: dict[tuple[str, str], Check] = {}
         self._compiling: dict[tuple[str, str], _Later] = {}
-        self._refs: dict[tuple[str, str], tuple[str, str]] = {}
+        self._refs: dict[tuple[str, str], str] = {}
         for document in shared:
             self._documents[_document_id(document)] = document
 
@@ -120,12 +120,17 @@ class SchemaCompiler:
             return _accept
         if schema is False or not isinstance(schema, Mapping):
             raise SchemaCompileError(f"unsupported schema {schema!r} in {base}")
-        unknown = sorted(k for k in schema.keys() - (_KNOWN_AT_ROOT if root else _KNOWN)
-                         if not k.startswith("x-"))
+        keywords = [k for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")]
+        unknown = sorted(k for k in keywords if k not in (_KNOWN_AT_ROOT if root else _KNOWN))
         if unknown:
             raise SchemaCompileError(
                 f"schema keyword(s) {', '.join(map(repr, unknown))} in {base} are not "
                 "understood by lmfchart's schema compiler")
+        # Most nodes are a bare type or a bare $ref: those need no closure of their own.
+        if keywords == ["type"]:
+            return _type_check(_type_names(schema["type"]))
+        if keywords == ["$ref"]:
+            return self._target(*self._ref_target(base, str(schema["$ref"])))
         checks: list[Check] = []
         types = _types(schema)
         object_part = self._object_part(schema, base)
@@ -151,14 +156,14 @@ class SchemaCompiler:
         return _all(checks)
 
     def _ref_target(self, base: str, ref: str) -> tuple[str, str]:
-        """(document URI, JSON pointer) of REF in BASE; thousands of refs share a few
-        hundred targets, so each is worked out once."""
-        key = (base, ref)
-        target = self._refs.get(key)
-        if target is None:
-            uri, pointer = urldefrag(urljoin(base, ref))
-            target = self._refs[key] = (uri, pointer)
-        return target
+        """(document URI, JSON pointer) of REF in BASE. Thousands of refs name a couple
+        of documents: each document part is joined to its base once."""
+        document, _, pointer = ref.partition("#")
+        key = (base, document)
+        uri = self._refs.get(key)
+        if uri is None:
+            uri = self._refs[key] = urldefrag(urljoin(base, document))[0] if document else base
+        return uri, pointer
 
     def _object_part(self, schema: Mapping[str, Any], base: str) -> Check | None:
         """The check of an object's members (None: the schema says nothing about them)."""
@@ -194,9 +199,10 @@ def _resolve(document: Mapping[str, Any], pointer: str, uri: str) -> Schema:
 
 
 def _types(schema: Mapping[str, Any]) -> frozenset[str] | None:
-    if "type" not in schema:
-        return None
-    given = schema["type"]
+    return _type_names(schema["type"]) if "type" in schema else None
+
+
+def _type_names(given: Any) -> frozenset[str]:
     types = frozenset([given] if isinstance(given, str) else given)
     unknown = types - {*_CLASSES, "integer", "number", "null"}
     if unknown:
