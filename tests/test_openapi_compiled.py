@@ -12,6 +12,8 @@ from __future__ import annotations
 import copy
 import functools
 import json
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -182,6 +184,24 @@ def test_int_or_string_and_quantity_fields(version: str, value: Any) -> None:
     deployment["spec"]["template"]["spec"]["containers"][0]["resources"] = {
         "limits": {"cpu": value}}
     same_verdict(deployment, version)
+
+
+def test_validating_valid_files_never_imports_jsonschema() -> None:
+    """jsonschema (and kubernetes-validate's package, which imports it: 50 ms) is loaded
+    only to word the errors of an invalid object."""
+    files = [str(example_values(e)) for e in EXAMPLES]
+    script = f"""
+import sys
+from typer.testing import CliRunner
+from lmfchart.cli import app
+result = CliRunner().invoke(app, ["validate", *{files!r}])
+assert result.exit_code == 0, result.output
+print(sorted(m for m in sys.modules if m.split(".")[0] in ("jsonschema", "kubernetes_validate")))
+"""
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          check=False)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
 
 
 # ---- every shipped schema compiles ----------------------------------------------------
