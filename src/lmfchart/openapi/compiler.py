@@ -49,6 +49,10 @@ def _accept(instance: Any) -> bool:
     return True
 
 
+def _reject(instance: Any) -> bool:
+    return False
+
+
 def _is_integer(instance: Any) -> bool:
     # As jsonschema: a bool is no integer, a float with no fraction (1.0) is one.
     if isinstance(instance, bool):
@@ -118,7 +122,9 @@ class SchemaCompiler:
     def _node(self, schema: Schema, base: str, *, root: bool = False) -> Check:
         if schema is True:
             return _accept
-        if schema is False or not isinstance(schema, Mapping):
+        if schema is False:
+            return _reject
+        if not isinstance(schema, Mapping):
             raise SchemaCompileError(f"unsupported schema {schema!r} in {base}")
         keywords = [k for k in schema if k not in _ANNOTATIONS and not k.startswith("x-")]
         unknown = sorted(k for k in keywords if k not in (_KNOWN_AT_ROOT if root else _KNOWN))
