@@ -30,6 +30,7 @@ from lmfchart.openapi.documents import available_versions
 __all__ = ["SchemaProblem", "available_versions", "check_object", "default_version",
            "is_custom_resource", "kubernetes_groups", "resolve_version"]
 
+
 @dataclass(frozen=True)
 class SchemaProblem:
     kind: str
