@@ -2,8 +2,10 @@
 
 The schemas come from the kubernetes-validate package (JSON Schema converted from each
 Kubernetes release's OpenAPI document, with a strict variant that rejects unknown fields).
-Its own `validate()` rebuilds the validator on every call; here one validator per
-(version, apiVersion, kind) is built once and reused, which keeps `validate` fast for
+Its own `validate()` rebuilds a jsonschema validator on every call; here each
+(version, apiVersion, kind) schema is compiled once into plain Python checks
+(`compiler.py`) that say whether an object is valid, and only an invalid object meets
+jsonschema, which says what is wrong in its own words. That keeps `validate` fast for
 hundreds of files.
 
 Custom resources (a kind of an API group Kubernetes itself does not serve, such as
@@ -15,17 +17,18 @@ apart); the API server checks them when the release is installed or dry-run.
 from __future__ import annotations
 
 import functools
-import json
 import re
 from dataclasses import dataclass
-from importlib import resources
 from typing import Any
 
 from lmfchart.base.errors import UsageError
 from lmfchart.base.keypath import format_path
+from lmfchart.openapi import documents
+from lmfchart.openapi.compiler import Check, SchemaCompiler
+from lmfchart.openapi.documents import available_versions
 
-_PACKAGE = "kubernetes_validate"
-_SCHEMA_ROOT = "kubernetes-json-schema"
+__all__ = ["SchemaProblem", "available_versions", "check_object", "default_version",
+           "is_custom_resource", "kubernetes_groups", "resolve_version"]
 
 
 @dataclass(frozen=True)
@@ -38,17 +41,6 @@ class SchemaProblem:
     def render(self) -> str:
         where = format_path(self.path) if self.path else "(object)"
         return f"{self.kind}/{self.name} {where}: {self.message}"
-
-
-@functools.cache
-def available_versions() -> tuple[str, ...]:
-    root = resources.files(_PACKAGE) / _SCHEMA_ROOT
-    found = set()
-    for entry in root.iterdir():
-        match = re.match(r"^v(\d+)\.(\d+)\.\d+-local-strict$", entry.name)
-        if match:
-            found.add((int(match[1]), int(match[2])))
-    return tuple(f"{a}.{b}" for a, b in sorted(found))
 
 
 def default_version() -> str:
@@ -78,33 +70,28 @@ def resolve_version(given: str | None) -> str:
     return version
 
 
-def _schema_dir(version: str) -> str:
-    root = resources.files(_PACKAGE) / _SCHEMA_ROOT
-    matches = sorted(e.name for e in root.iterdir()
-                     if e.name.startswith(f"v{version}.") and e.name.endswith("-local-strict"))
-    return matches[-1]
+@functools.cache
+def _compiler(version: str) -> SchemaCompiler:
+    return SchemaCompiler([documents.definitions(version)])
 
 
 @functools.cache
-def _definitions(version: str) -> Any:
-    folder = resources.files(_PACKAGE) / _SCHEMA_ROOT / _schema_dir(version)
-    return json.loads((folder / "_definitions.json").read_text())
+def _compiled(version: str, api_version: str, kind: str) -> Check | None:
+    document = documents.kind_document(version, api_version, kind)
+    return None if document is None else _compiler(version).compile(document)
 
 
 @functools.cache
 def _validator(version: str, api_version: str, kind: str) -> Any:
+    """jsonschema's validator: it says what is wrong once the compiled check found the
+    object invalid (rarely, so it is imported and built only then)."""
     import jsonschema
     from referencing import Registry, Resource
 
-    group_version = re.sub(r"^([^./]*)(?:\.[^/]*)?/", r"\1-", api_version)
-    folder = resources.files(_PACKAGE) / _SCHEMA_ROOT / _schema_dir(version)
-    document = folder / f"{kind.lower()}-{group_version}.json"
-    if not document.is_file():
-        return None
-    schema = json.loads(document.read_text())
     # Both documents carry their own $id; refs point from one to the other.
-    registry: Registry[Any] = Resource.from_contents(_definitions(version)) @ Registry()
-    return jsonschema.Draft202012Validator(schema, registry=registry)
+    registry: Registry[Any] = Resource.from_contents(documents.definitions(version)) @ Registry()
+    return jsonschema.Draft202012Validator(documents.kind_document(version, api_version, kind),
+                                           registry=registry)
 
 
 @functools.cache
@@ -112,7 +99,7 @@ def kubernetes_groups(version: str) -> frozenset[str]:
     """The API groups Kubernetes VERSION serves by itself ("" is the core group)."""
     return frozenset(
         served["group"]
-        for definition in _definitions(version)["$defs"].values()
+        for definition in documents.definitions(version)["$defs"].values()
         for served in definition.get("x-kubernetes-group-version-kind") or ()
     )
 
@@ -127,13 +114,18 @@ def check_object(obj: dict[str, Any], version: str) -> list[SchemaProblem]:
     """What the schema of Kubernetes VERSION finds wrong in OBJ; nothing for a custom
     resource (its schema is its CRD's)."""
     kind = str(obj.get("kind", "?"))
-    name = str((obj.get("metadata") or {}).get("name", "?"))
+    metadata = obj.get("metadata")
+    name = str(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
     if is_custom_resource(str(obj.get("apiVersion", "")), version):
         return []
-    validator = _validator(version, str(obj.get("apiVersion", "")), kind)
-    if validator is None:
+    api_version = str(obj.get("apiVersion", ""))
+    check = _compiled(version, api_version, kind)
+    if check is None:
         return [SchemaProblem(kind, name, (), f"no schema for {obj.get('apiVersion')} {kind} "
                               f"in Kubernetes {version}")]
+    if check(obj):
+        return []
+    validator = _validator(version, api_version, kind)
     problems = []
     for error in sorted(validator.iter_errors(obj), key=lambda e: list(map(str, e.path))):
         problems.append(SchemaProblem(kind, name, tuple(error.absolute_path), error.message))
