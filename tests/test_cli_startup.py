@@ -90,3 +90,14 @@ def test_a_reader_that_goes_away_ends_the_command_quietly(tmp_path: Path) -> Non
             assert process.wait() == 1
         assert "Traceback" not in errors
         assert "Exception ignored" not in errors
+
+
+@pytest.mark.parametrize("args", [["--help"], ["template", "-f", "SEED"]])
+def test_a_full_disk_is_said_with_exit_3(args: list[str]) -> None:
+    args = [str(example_values("seed")) if a == "SEED" else a for a in args]
+    with open("/dev/full", "w") as full:
+        done = subprocess.run([sys.executable, "-m", "lmfchart", *args], stdout=full,
+                              stderr=subprocess.PIPE, text=True, check=False)
+    assert done.returncode == 3
+    assert "error: cannot write the output: No space left on device" in done.stderr
+    assert "Traceback" not in done.stderr

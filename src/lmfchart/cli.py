@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import copy
+import errno
 import gc
 import os
 import sys
 import traceback
 from collections.abc import Callable, Sequence
+from contextlib import suppress
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -22,6 +24,7 @@ from lmfchart import __version__
 from lmfchart.base.errors import (
     EXIT_DIFF_TROUBLE,
     EXIT_INTERNAL,
+    EXIT_OUTPUT,
     EXIT_USAGE,
     LmfchartError,
 )
@@ -791,6 +794,12 @@ def main() -> None:
     except BrokenPipeError:
         # The reader went away (`| head`): nothing left to say, and no one to say it to.
         _leave(1)
+    except OSError as e:
+        if e.errno not in _CANNOT_WRITE:
+            traceback.print_exc()
+            _leave(EXIT_INTERNAL)
+        _cannot_write(e)
+        _leave(EXIT_OUTPUT)
     except Exception:
         # A bug in lmfchart: keep the traceback, but never exit as if the values were bad.
         traceback.print_exc()
@@ -819,6 +828,15 @@ def _command_name(info: typer.models.CommandInfo) -> str:
     return info.name or typer.main.get_command_name(info.callback.__name__)
 
 
+# A full disk or quota, a file too large, an I/O error: the output is incomplete.
+_CANNOT_WRITE = {errno.ENOSPC, errno.EDQUOT, errno.EFBIG, errno.EIO}
+
+
+def _cannot_write(error: OSError) -> None:
+    with suppress(OSError, ValueError):
+        os.write(2, f"error: cannot write the output: {error.strerror}\n".encode())
+
+
 def _leave(code: object) -> NoReturn:
     """End the process once the command is done, skipping the interpreter's teardown.
 
@@ -835,6 +853,10 @@ def _leave(code: object) -> NoReturn:
         except (BrokenPipeError, ValueError):
             # The reader went away (`| head`) or the stream is closed: nothing left to say.
             status = status or 1
+        except OSError as e:
+            # A full disk: the output is incomplete, and the exit status must say so.
+            _cannot_write(e)
+            status = status or EXIT_OUTPUT
     if sys.getprofile() is not None or sys.gettrace() is not None:
         # A profiler or coverage is watching: let it write its report at exit.
         sys.exit(status)
