@@ -162,6 +162,14 @@ def kube(cluster: Cluster, tmp_path: Path,
 
 
 @pytest.fixture
+def core(api_client: Any) -> Any:
+    """The typed core/v1 API on the admin client, for tests that read pods and events."""
+    from kubernetes import client
+
+    return client.CoreV1Api(api_client)
+
+
+@pytest.fixture
 def requests_sent(kube: KubeCluster) -> Iterator[list[str]]:
     """Every HTTP request the adapter sends from now on, as 'METHOD path'."""
     sent: list[str] = []

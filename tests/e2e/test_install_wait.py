@@ -25,13 +25,6 @@ NAME = "lmf-llama-factory"
 IMAGE_ERROR = 'Back-off pulling image "kubeagi/llama-factory:v0.6.1"'
 
 
-@pytest.fixture
-def core(api_client: Any) -> Any:
-    from kubernetes import client
-
-    return client.CoreV1Api(api_client)
-
-
 def _start_install(cluster: Cluster, namespace: str, *flags: str) -> subprocess.Popen[str]:
     """`lmfchart install --wait` of the seed values in its own process."""
     return start_lmfchart(cluster, "install", "-n", namespace, "-f",

@@ -30,13 +30,6 @@ JOB = "lmf-llama-factory-train-demo-0123abcd"
 
 
 @pytest.fixture
-def core(api_client: Any) -> Any:
-    from kubernetes import client
-
-    return client.CoreV1Api(api_client)
-
-
-@pytest.fixture
 def batch(api_client: Any) -> Any:
     from kubernetes import client
 

@@ -31,13 +31,6 @@ GPU_MESSAGE = ("0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preempti
 
 
 @pytest.fixture
-def core(api_client: Any) -> Any:
-    from kubernetes import client
-
-    return client.CoreV1Api(api_client)
-
-
-@pytest.fixture
 def apps(api_client: Any) -> Any:
     from kubernetes import client
 

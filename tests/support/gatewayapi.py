@@ -6,7 +6,6 @@ Run `python -m tests.support.gatewayapi` to fetch them and print where they are.
 
 from __future__ import annotations
 
-import copy
 import functools
 from pathlib import Path
 from typing import Any
@@ -34,10 +33,7 @@ def httproute_crd() -> dict[str, Any]:
 def httproute_schema() -> dict[str, Any]:
     """The structural schema of gateway.networking.k8s.io/v1 HTTPRoute, strict like the
     server under fieldValidation=Strict."""
-    [served] = [v for v in httproute_crd()["spec"]["versions"] if v["name"] == "v1"]
-    schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
-    gomodules.refuse_unknown_fields(schema)
-    return schema
+    return gomodules.strict_schema(httproute_crd(), "v1")
 
 
 if __name__ == "__main__":

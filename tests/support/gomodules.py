@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import copy
 import functools
 import json
 import os
@@ -54,3 +55,12 @@ def refuse_unknown_fields(node: Any) -> None:
     elif isinstance(node, list):
         for value in node:
             refuse_unknown_fields(value)
+
+
+def strict_schema(crd: dict[str, Any], version: str) -> dict[str, Any]:
+    """The structural schema the API server checks CRD's objects of VERSION against,
+    strict as it is under fieldValidation=Strict: an unknown field is an error."""
+    [served] = [v for v in crd["spec"]["versions"] if v["name"] == version]
+    schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
+    refuse_unknown_fields(schema)
+    return schema

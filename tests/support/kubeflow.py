@@ -10,7 +10,6 @@ Run `python -m tests.support.kubeflow` to fetch it and print where it is.
 
 from __future__ import annotations
 
-import copy
 import functools
 import re
 from pathlib import Path
@@ -42,10 +41,7 @@ def pytorchjob_crd() -> dict[str, Any]:
 def pytorchjob_schema() -> dict[str, Any]:
     """The structural schema the API server checks kubeflow.org/v1 PyTorchJobs against,
     strict as the server is under fieldValidation=Strict: an unknown field is an error."""
-    [served] = [v for v in pytorchjob_crd()["spec"]["versions"] if v["name"] == "v1"]
-    schema: dict[str, Any] = copy.deepcopy(served["schema"]["openAPIV3Schema"])
-    gomodules.refuse_unknown_fields(schema)
-    return schema
+    return gomodules.strict_schema(pytorchjob_crd(), "v1")
 
 
 def pytorch_controller_source() -> str:
