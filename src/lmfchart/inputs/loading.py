@@ -29,6 +29,8 @@ class LoadedValues:
     supplied: dict[str, Any] = field(default_factory=dict)
     # Where each key the user gave came from, for messages about the checked values.
     origins: Origins = field(default_factory=Origins)
+    # Said, never a failure (an Ingress without login); `notes` carries them as text too.
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def effective(self) -> dict[str, Any]:
@@ -50,5 +52,6 @@ def load_values(options: ValueOptions) -> LoadedValues:
     crossed = cross_check(values)
     if crossed:
         raise InputError(located(user.origins, list(crossed)))
-    notes = translated.notes + [f"warning: {w}" for w in exposure_warnings(values)]
-    return LoadedValues(values, notes, translated.data, user.origins)
+    warnings = exposure_warnings(values)
+    notes = translated.notes + [f"warning: {w}" for w in warnings]
+    return LoadedValues(values, notes, translated.data, user.origins, warnings)

@@ -116,9 +116,9 @@ def check_object(obj: dict[str, Any], version: str) -> list[SchemaProblem]:
     kind = str(obj.get("kind", "?"))
     metadata = obj.get("metadata")
     name = str(metadata.get("name", "?")) if isinstance(metadata, dict) else "?"
-    if is_custom_resource(str(obj.get("apiVersion", "")), version):
-        return []
     api_version = str(obj.get("apiVersion", ""))
+    if is_custom_resource(api_version, version):
+        return []
     check = _compiled(version, api_version, kind)
     if check is None:
         return [SchemaProblem(kind, name, (), f"no schema for {obj.get('apiVersion')} {kind} "

@@ -12,7 +12,6 @@ from lmfchart.base.keypath import KeyPath, format_path
 from lmfchart.inputs.loading import load_values
 from lmfchart.inputs.options import ValueOptions
 from lmfchart.inputs.origins import Origins
-from lmfchart.model.crosschecks import exposure_warnings
 from lmfchart.model.names import DEFAULT_NAMESPACE, DEFAULT_RELEASE_NAME
 from lmfchart.render.manifests import render_objects
 from lmfchart.usecases.podsecurity import (
@@ -72,7 +71,7 @@ def validate_deployment(
     except InputError as e:
         report.issues += e.issues
         return report
-    report.warnings += [Issue(w, file=name) for w in exposure_warnings(loaded.values)]
+    report.warnings += [Issue(w, file=name) for w in loaded.warnings]
     custom = sorted({(str(obj["apiVersion"]), str(obj["kind"])) for obj in objects
                      if openapi.is_custom_resource(str(obj["apiVersion"]), kube_version)})
     if custom:
