@@ -78,12 +78,25 @@ class AuditWindow:
 
     def requests(self, user_agent: str) -> list[tuple[str, str]]:
         """(verb, request URI) of every request whose user agent starts with `user_agent`."""
-        with self.log.open("rb") as handle:
-            handle.seek(self.start)
-            lines = handle.read().decode().splitlines()
-        events = [json.loads(line) for line in lines if line.strip()]
+        events = [json.loads(line) for line in self._complete_lines() if line.strip()]
         return [(e["verb"], e["requestURI"]) for e in events
                 if e.get("userAgent", "").startswith(user_agent)]
+
+    def _complete_lines(self) -> list[str]:
+        """The events written since the window opened, whole lines only.
+
+        The API server writes an event while other clients run, and a file's size grows
+        page by page during one write: the window may open in the middle of an event (one
+        that completed before it) and end in the middle of another. Both halves are dropped.
+        """
+        with self.log.open("rb") as handle:
+            if self.start > 0:
+                handle.seek(self.start - 1)
+                if handle.read(1) != b"\n":
+                    handle.readline()  # the rest of an event from before the window
+            data = handle.read()
+        whole = data[:data.rfind(b"\n") + 1]
+        return whole.decode().splitlines()
 
 
 def run_testenv(*args: str, timeout: float | None = None) -> subprocess.CompletedProcess[str]:
