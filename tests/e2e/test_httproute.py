@@ -5,12 +5,14 @@ the route under the CRD's schema and stores what the chart rendered."""
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 import yaml
 
 from .cluster import Cluster
 from .commands import get, lmfchart
+from .crds import install_crd, remove_crd
 
 pytestmark = pytest.mark.e2e
 
@@ -50,3 +52,26 @@ def test_httproute_and_ingress_as_the_api_server_stored_them(
     assert annotations["nginx.ingress.kubernetes.io/auth-secret"] == "board-htpasswd"
     assert annotations["cert-manager.io/cluster-issuer"] == "letsencrypt"
     assert ingress["spec"]["tls"] == [{"hosts": ["ml.example.com"], "secretName": f"{F}-tls"}]
+
+
+def test_gateway_api_crds_removed_since_discovery_was_cached_stop_the_install(
+        gateway_api_crds: list[dict[str, Any]], api_client: Any, cluster: Cluster, *,
+        namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # The Gateway API's group ends in .k8s.io like Kubernetes' own, yet CRDs serve it.
+    monkeypatch.setenv("LMFCHART_CACHE", str(tmp_path / "cache"))
+    values = tmp_path / "route.yaml"
+    values.write_text(yaml.safe_dump({"httpRoute": VALUES["httpRoute"]}))
+    first = lmfchart(cluster, "install", "-n", namespace, "-f", str(values))
+    assert first.exit_code == 0, first.output  # HTTPRoute is now in the discovery cache
+
+    [route_crd] = [crd for crd in gateway_api_crds if crd["spec"]["names"]["kind"] == "HTTPRoute"]
+    remove_crd(api_client, route_crd)
+    try:
+        again = lmfchart(cluster, "install", "-n", namespace, "-f", str(values),
+                         "--set", "image.tag=0.9.5")
+    finally:
+        install_crd(api_client, route_crd)
+    assert again.exit_code != 0
+    assert (f"HTTPRoute/{F}: gateway.networking.k8s.io/v1 HTTPRoute is not served"
+            in again.stderr), again.output
+    assert "nothing was changed" in again.stderr

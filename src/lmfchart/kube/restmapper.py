@@ -73,9 +73,11 @@ class RestMapper:
         return str(plural), bool(namespaced)
 
     def serves(self, *, api_version: str, kind: str) -> bool:
-        """Whether the server serves KIND. A custom resource's group is asked again once
-        per run: its CRD may have been removed since the cache was written."""
-        if _custom_group(api_version) and api_version not in self._fetched_now:
+        """Whether the server serves KIND. Any kind outside BUILT_IN is asked again once
+        per run: a CRD may have been removed since the cache was written, and a group's
+        name does not tell a CRD's from Kubernetes' own (the Gateway API's CRDs serve
+        gateway.networking.k8s.io)."""
+        if (api_version, kind) not in BUILT_IN and api_version not in self._fetched_now:
             self._kinds(api_version, refresh=True)
         try:
             self.get(api_version=api_version, kind=kind)
@@ -107,13 +109,6 @@ class RestMapper:
             for resource in listing.get("resources") or []
             if "/" not in resource["name"]  # subresources such as deployments/scale
         }
-
-
-def _custom_group(api_version: str) -> bool:
-    # Kubernetes' own groups are dotless (apps, batch) or end in .k8s.io; a CRD's group
-    # must contain a dot.
-    group = api_version.rpartition("/")[0]
-    return "." in group and not group.endswith(".k8s.io")
 
 
 def _read(path: Path) -> dict[str, Any]:
