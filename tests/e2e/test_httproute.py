@@ -10,6 +10,8 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.support import gatewayapi
+
 from .cluster import Cluster
 from .commands import get, lmfchart
 from .crds import install_crd, remove_crd
@@ -54,9 +56,10 @@ def test_httproute_and_ingress_as_the_api_server_stored_them(
     assert ingress["spec"]["tls"] == [{"hosts": ["ml.example.com"], "secretName": f"{F}-tls"}]
 
 
+@pytest.mark.usefixtures("gateway_api_crds")
 def test_gateway_api_crds_removed_since_discovery_was_cached_stop_the_install(
-        gateway_api_crds: list[dict[str, Any]], api_client: Any, cluster: Cluster, *,
-        namespace: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+        api_client: Any, cluster: Cluster, namespace: str, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
     # The Gateway API's group ends in .k8s.io like Kubernetes' own, yet CRDs serve it.
     monkeypatch.setenv("LMFCHART_CACHE", str(tmp_path / "cache"))
     values = tmp_path / "route.yaml"
@@ -64,7 +67,7 @@ def test_gateway_api_crds_removed_since_discovery_was_cached_stop_the_install(
     first = lmfchart(cluster, "install", "-n", namespace, "-f", str(values))
     assert first.exit_code == 0, first.output  # HTTPRoute is now in the discovery cache
 
-    [route_crd] = [crd for crd in gateway_api_crds if crd["spec"]["names"]["kind"] == "HTTPRoute"]
+    route_crd = gatewayapi.httproute_crd()
     remove_crd(api_client, route_crd)
     try:
         again = lmfchart(cluster, "install", "-n", namespace, "-f", str(values),
