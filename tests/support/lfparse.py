@@ -28,15 +28,6 @@ class ModelLoadingReachedError(Exception):
     """export_model got past its argument checks and would now open the model."""
 
 
-def _accepted(classes: list[type]) -> list[str]:
-    from transformers import HfArgumentParser
-
-    parser = HfArgumentParser(classes)
-    # parse_dict's own rule: a key is used when it names an init field of one of the classes.
-    return sorted({f.name for cls in parser.dataclass_types for f in dataclasses.fields(cls)
-                   if f.init})
-
-
 def _plain_kind(hint: Any) -> str:
     origin = typing.get_origin(hint) or hint
     if hint in (bool, int, float, str):
@@ -92,6 +83,8 @@ def _entry(hint: Any, metadata: Any) -> dict[str, Any]:
 
 
 def _entries(classes: list[type]) -> dict[str, dict[str, Any]]:
+    """Every key the parser takes (parse_dict's rule: an init field of one of the classes)
+    with its catalogue entry."""
     from transformers import HfArgumentParser
 
     entries: dict[str, dict[str, Any]] = {}
@@ -114,11 +107,13 @@ def facts() -> dict[str, Any]:
     from llamafactory.hparams.model_args import ModelArguments
 
     backend = typing.get_type_hints(ModelArguments)["infer_backend"]
+    train_entries = _entries(parser._TRAIN_ARGS)
+    infer_entries = _entries(parser._INFER_ARGS)
     return {
-        "train_keys": _accepted(parser._TRAIN_ARGS),
-        "infer_keys": _accepted(parser._INFER_ARGS),
-        "train_entries": _entries(parser._TRAIN_ARGS),
-        "infer_entries": _entries(parser._INFER_ARGS),
+        "train_keys": sorted(train_entries),
+        "infer_keys": sorted(infer_entries),
+        "train_entries": train_entries,
+        "infer_entries": infer_entries,
         "stages": _literal_choices(FinetuningArguments, "stage"),
         "finetuning_types": _literal_choices(FinetuningArguments, "finetuning_type"),
         "infer_backends": [member.value for member in backend],
