@@ -9,7 +9,6 @@ the seed example.
 
 from __future__ import annotations
 
-import copy
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +16,7 @@ from typing import Any
 import yaml
 
 from benchmarks.tools import REPO
+from lmfchart.inputs.merge import copy_tree, merge_maps
 
 CHART_LAYOUT_BASE = REPO / "examples" / "gpu-pvc" / "values.yaml"
 SEED_LAYOUT_BASE = REPO / "examples" / "seed" / "values.yaml"
@@ -29,7 +29,7 @@ class ValuesFile:
 
 
 def _chart_layout(base: dict[str, Any], n: int) -> dict[str, Any]:
-    values = copy.deepcopy(base)
+    values: dict[str, Any] = copy_tree(base)
     values.setdefault("image", {})["tag"] = f"0.9.4-variant{n}"
     values["resources"]["requests"].update(cpu=str(1 + n % 4), memory=f"{16 + n % 16}Gi")
     values["podAnnotations"] = {"bench.example.com/variant": str(n)}
@@ -51,12 +51,8 @@ def _seed_changes(n: int) -> tuple[dict[str, Any], dict[str, Any]]:
 
 
 def _merged(base: dict[str, Any], changes: dict[str, Any]) -> dict[str, Any]:
-    merged = copy.deepcopy(base)
-    for key, value in changes.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _merged(merged[key], value)
-        else:
-            merged[key] = copy.deepcopy(value)
+    merged: dict[str, Any] = copy_tree(base)
+    merge_maps(merged, changes)
     return merged
 
 
