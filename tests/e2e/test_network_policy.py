@@ -9,10 +9,8 @@ from typing import Any
 
 import pytest
 
-from lmfchart.inputs.loading import load_values
-from lmfchart.inputs.options import ValueOptions
-from lmfchart.render.manifests import render_objects
 from tests.conftest import example_values
+from tests.support.charts import lmf_objects
 
 from .cluster import Cluster, wait_for
 from .commands import get, lmfchart
@@ -35,8 +33,7 @@ def _pods(cluster: Cluster, namespace: str, match_labels: dict[str, str]) -> set
 
 
 def _rendered_policies(namespace: str) -> dict[str, dict[str, Any]]:
-    release = load_values(ValueOptions(files=(str(example_values("hardened")),)))
-    objects = render_objects(release.values, release_name="lmf", namespace=namespace)
+    objects = lmf_objects("lmf", namespace, files=[str(example_values("hardened"))])
     return {o["metadata"]["name"]: o["spec"] for o in objects if o["kind"] == "NetworkPolicy"}
 
 

@@ -21,14 +21,11 @@ from lmfchart.kube.cluster import KubeCluster
 from lmfchart.usecases.cluster import ObjectRef
 from lmfchart.usecases.readiness import State
 from lmfchart.usecases.wait import ObjectStatus, Outcome, WaitResult, wait_for_ready
+from tests.support.runobjects import GPU_MESSAGE
 
 from .cluster import make_deployment_ready, wait_for
 
 pytestmark = pytest.mark.e2e
-
-GPU_MESSAGE = ("0/3 nodes are available: 3 Insufficient nvidia.com/gpu. preemption: 0/3 nodes "
-               "are available: 3 No preemption victims found for incoming pod.")
-
 
 @pytest.fixture
 def apps(api_client: Any) -> Any:
