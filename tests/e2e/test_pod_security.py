@@ -36,6 +36,7 @@ def enforcing(api_client: Any) -> Iterator[dict[Level, str]]:
         core.create_namespace({"metadata": {"name": name, "labels": {
             "pod-security.kubernetes.io/enforce": level,
             "pod-security.kubernetes.io/enforce-version": "latest"}}})
+        _default_account(core, name)
     try:
         yield names
     finally:
@@ -80,13 +81,12 @@ def _check_names(reasons: str) -> Iterator[str]:
             start = at + 2
 
 
-def _default_account(api_client: Any, namespace: str) -> None:
+def _default_account(core: Any, namespace: str) -> None:
     # The controller creates it soon after the namespace; a test need not wait for that.
     from kubernetes import client
 
     try:
-        client.CoreV1Api(api_client).create_namespaced_service_account(
-            namespace, {"metadata": {"name": "default"}})
+        core.create_namespaced_service_account(namespace, {"metadata": {"name": "default"}})
     except client.ApiException as error:
         if error.status != 409:
             raise
@@ -94,13 +94,12 @@ def _default_account(api_client: Any, namespace: str) -> None:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_verdicts_equal_the_admission_plugin(
-    case: Case, enforcing: dict[Level, str], api_client: Any, dynamic_client: Any
+    case: Case, enforcing: dict[Level, str], dynamic_client: Any
 ) -> None:
     objects = case.objects()
     templates = [t for obj in objects for t in pod_templates(obj)]
     assert templates, "every case renders at least one pod"
     for level, namespace in enforcing.items():
-        _default_account(api_client, namespace)
         found = violations(objects, level)
         for index, template in enumerate(templates):
             ours = {v.finding.check for v in found if v.pod == template}
@@ -110,7 +109,7 @@ def test_verdicts_equal_the_admission_plugin(
 
 @pytest.mark.parametrize("case", CASES, ids=[c.name for c in CASES])
 def test_enforced_verdict_is_the_exit_code(
-    case: Case, enforcing: dict[Level, str], api_client: Any, dynamic_client: Any
+    case: Case, enforcing: dict[Level, str], dynamic_client: Any
 ) -> None:
     """`validate --pod-security-enforce LEVEL` exits 1 exactly when the server refuses a pod
     of the release; `--pod-security LEVEL` only warns and exits 0."""
@@ -119,7 +118,6 @@ def test_enforced_verdict_is_the_exit_code(
     flags = [*(a for f in case.files for a in ("-f", f)),
              *(a for s in case.set_json for a in ("--set-json", s))]
     for level, namespace in enforcing.items():
-        _default_account(api_client, namespace)
         refused = any(_server_checks(dynamic_client, _as_pod(t, namespace, i))
                       for i, t in enumerate(templates))
         enforced = CliRunner().invoke(
