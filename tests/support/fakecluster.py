@@ -182,18 +182,22 @@ class FakeCluster:
                      previous: bool) -> str:
         self.requests.append(("log", f"Pod/{pod}/{container}" + (" (previous)" if previous
                                                                   else "")))
+        return self._log_text(pod, container, lines=lines, previous=previous)
+
+    def follow_pod_log(self, namespace: str, pod: str, container: str, *,
+                       lines: int | None) -> Iterator[str]:
+        self.requests.append(("follow", f"Pod/{pod}/{container}"))
+        text = self._log_text(pod, container, lines=lines, previous=False)
+        yield from text.removesuffix("\n").split("\n") if text else ()
+
+    def _log_text(self, pod: str, container: str, *, lines: int | None,
+                  previous: bool) -> str:
         if (pod, container, previous) not in self.logs:
             raise ClusterError(f'previous terminated container "{container}" in pod "{pod}" '
                                "not found", kind="Pod", name=pod, status=400)
         # Lines end at newlines only, as the kubelet counts them (a carriage return does not).
         written = re.findall(r"[^\n]*\n|[^\n]+$", self.logs[(pod, container, previous)])
-        return "".join(written if lines is None else written[len(written) - lines:])
-
-    def follow_pod_log(self, namespace: str, pod: str, container: str, *,
-                       lines: int | None) -> Iterator[str]:
-        text = self.pod_log_tail(namespace, pod, container, lines=lines, previous=False)
-        self.requests[-1] = ("follow", f"Pod/{pod}/{container}")
-        yield from text.removesuffix("\n").split("\n") if text else ()
+        return "".join(written if lines is None else written[max(0, len(written) - lines):])
 
     # --- helpers for tests -----------------------------------------------------------
     def put(self, obj: dict[str, Any]) -> dict[str, Any]:
