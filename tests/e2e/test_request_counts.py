@@ -7,7 +7,6 @@ any machine.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from collections import Counter
@@ -19,6 +18,7 @@ from typer.testing import CliRunner
 from lmfchart.cli import app
 from lmfchart.kube.connect import USER_AGENT
 from tests.conftest import example_values
+from tests.support.charts import render_chart_dir
 
 from .cluster import AuditWindow, Cluster
 
@@ -82,10 +82,11 @@ def test_an_upgrade_applies_each_object_once_and_writes_two_records(
     assert verbs["create"] == 1 and verbs["update"] == 2, verbs
 
 
-def counted(cluster: Cluster, agent: str, command: list[str]) -> int:
+def counted(cluster: Cluster, agent: str, command: list[str],
+            env: dict[str, str] | None = None) -> int:
     window = AuditWindow(cluster.audit_log)
-    done = subprocess.run(command, env=cluster.env(), capture_output=True, text=True,
-                          check=False, timeout=120)
+    done = subprocess.run(command, env=cluster.env() if env is None else env,
+                          capture_output=True, text=True, check=False, timeout=120)
     assert done.returncode == 0, done.stderr
     return len(window.requests(agent))
 
@@ -93,25 +94,15 @@ def counted(cluster: Cluster, agent: str, command: list[str]) -> int:
 def test_a_fresh_install_and_an_upgrade_cost_no_more_requests_than_helms(
     cluster: Cluster, namespace: str, helm: Path, tmp_path: Path
 ) -> None:
-    chart = tmp_path / "chart"
-    rendered = CliRunner().invoke(app, ["render", "-f", VALUES, "-o", str(chart)])
-    assert rendered.exit_code == 0, rendered.output
+    chart = render_chart_dir(tmp_path / "chart", files=[VALUES])
     theirs_namespace = f"{namespace}-helm"
     cluster.kubectl("create", "namespace", theirs_namespace)
     # A cluster lmfchart has never seen: nothing in its discovery cache.
     lmfchart = [sys.executable, "-m", "lmfchart", "install", "lmf", "-n", namespace,
                 "-f", VALUES, "--kubeconfig", str(cluster.kubeconfig)]
-    cold = {**os.environ, "LMFCHART_CACHE": str(tmp_path / "cache")}
-    window = AuditWindow(cluster.audit_log)
-    done = subprocess.run(lmfchart, env=cold, capture_output=True, text=True, check=False,
-                          timeout=120)
-    assert done.returncode == 0, done.stderr
-    ours = [len(window.requests(USER_AGENT))]
-    window = AuditWindow(cluster.audit_log)
-    done = subprocess.run([*lmfchart, "--set", "image.tag=0.9.5"], env=cold,
-                          capture_output=True, text=True, check=False, timeout=120)
-    assert done.returncode == 0, done.stderr
-    ours.append(len(window.requests(USER_AGENT)))
+    cold = {**cluster.env(), "LMFCHART_CACHE": str(tmp_path / "cache")}
+    ours = [counted(cluster, USER_AGENT, lmfchart, cold),
+            counted(cluster, USER_AGENT, [*lmfchart, "--set", "image.tag=0.9.5"], cold)]
 
     helm_command = [str(helm), "-n", theirs_namespace, "--kubeconfig", str(cluster.kubeconfig)]
     theirs = [counted(cluster, "Helm/", [*helm_command, "install", "lmf", str(chart)]),
