@@ -18,10 +18,11 @@ from typing import Any
 from lmfchart.base.cache import cache_root
 
 
-def _go(module: str) -> str:
+def go_binary(needed_for: str) -> str:
+    """`$LMFCHART_GO`, else `go` on PATH, else /usr/local/go, as scripts/testenv finds Go."""
     found = os.environ.get("LMFCHART_GO") or shutil.which("go") or "/usr/local/go/bin/go"
     if not os.access(found, os.X_OK):
-        raise RuntimeError(f"Go is not installed ({found}); it fetches {module}")
+        raise RuntimeError(f"Go is not installed ({found}); it {needed_for}")
     return found
 
 
@@ -33,9 +34,9 @@ def module_dir(module: str, version: str, cache_name: str) -> Path:
     env = {**os.environ, "GOMODCACHE": str(home / "mod"), "GOWORK": "off",
            "GO111MODULE": "on", "GOFLAGS": ""}
     # Run outside any module: `go mod download module@version` then needs no go.mod.
-    done = subprocess.run([_go(module), "mod", "download", "-json", f"{module}@{version}"],
-                          cwd=home, env=env, capture_output=True, text=True, check=False,
-                          timeout=600)
+    go = go_binary(f"fetches {module}")
+    done = subprocess.run([go, "mod", "download", "-json", f"{module}@{version}"], cwd=home,
+                          env=env, capture_output=True, text=True, check=False, timeout=600)
     info = json.loads(done.stdout) if done.stdout.strip() else {}
     if done.returncode != 0 or "Error" in info or "Dir" not in info:
         raise RuntimeError(f"go mod download {module}@{version} failed: "

@@ -10,26 +10,25 @@ Run `python -m tests.support.kubescore` to build it and print the path.
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import tempfile
 from pathlib import Path
 
 from lmfchart.base.cache import cache_root
+from tests.support import gomodules
 
 MODULE = "github.com/zegl/kube-score/cmd/kube-score"
 VERSION = "v1.20.0"
 
 
 def kube_score() -> Path:
-    """Path to kube-score VERSION, built with the `go` on PATH the first time."""
+    """Path to kube-score VERSION, built with Go (found as the test control plane finds it)
+    the first time."""
     target = cache_root() / "tools" / f"kube-score-{VERSION}"
     binary = target / "kube-score"
     if binary.is_file():
         return binary
-    go = shutil.which("go")
-    if go is None:
-        raise RuntimeError("kube-score is built from source at test time: install Go")
+    go = gomodules.go_binary("builds kube-score from source at test time")
     target.parent.mkdir(parents=True, exist_ok=True)
     with tempfile.TemporaryDirectory(dir=target.parent) as scratch:
         staging = Path(scratch) / "bin"
