@@ -33,6 +33,7 @@ STEPS = ("fresh install", "no-op re-install", "upgrade (`--set image.tag=0.9.5`)
 class Client:
     name: str
     user_agent: str  # prefix of the User-Agent header it sends
+    namespace: str
     commands: tuple[list[str], list[str], list[str]]  # one per step
 
 
@@ -67,15 +68,11 @@ def _clients(tools: Tools, chart: Path) -> list[Client]:
 
     ours = "bench-lmfchart"
     return [
-        Client("lmfchart", "lmfchart/", (lmfchart(ours), lmfchart(ours),
-                                         [*lmfchart(ours), *UPGRADE_SET])),
-        Client("helm 4", "Helm/", helm(tools.helm4, "bench-helm4")),
-        Client("helm 3", "Helm/", helm(tools.helm3, "bench-helm3")),
+        Client("lmfchart", "lmfchart/", ours, (lmfchart(ours), lmfchart(ours),
+                                               [*lmfchart(ours), *UPGRADE_SET])),
+        Client("helm 4", "Helm/", "bench-helm4", helm(tools.helm4, "bench-helm4")),
+        Client("helm 3", "Helm/", "bench-helm3", helm(tools.helm3, "bench-helm3")),
     ]
-
-
-def _namespace(command: list[str]) -> str:
-    return command[command.index("-n") + 1]
 
 
 def _objects_in_release(tools: Tools, env: dict[str, str], namespace: str) -> int:
@@ -102,7 +99,7 @@ def api_section(tools: Tools, *, chart: Path, scratch: Path,
         audit = Path(info["state_dir"]) / "logs" / "audit.log"
         clients = _clients(tools, chart)
         for client in clients:
-            measure([str(kubectl()), "create", "namespace", _namespace(client.commands[0])],
+            measure([str(kubectl()), "create", "namespace", client.namespace],
                     env=env)
         got: dict[str, list[Measured]] = {c.name: [] for c in clients}
         for step, title in enumerate(STEPS):
@@ -112,7 +109,7 @@ def api_section(tools: Tools, *, chart: Path, scratch: Path,
                 done = measure(client.commands[step], env=env)
                 got[client.name].append(
                     Measured(len(window.requests(client.user_agent)), done.sample.wall_s))
-        objects = _objects_in_release(tools, env, _namespace(clients[1].commands[0]))
+        objects = _objects_in_release(tools, env, clients[1].namespace)
     finally:
         run_testenv("down", f"--state-dir={state}")
     rows = [[STEPS[step],

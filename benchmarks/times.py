@@ -24,6 +24,11 @@ class Settings:
     helm_sample: int
     kube_version: str  # X.Y, the version lmfchart validates against by default
 
+    @property
+    def quarter(self) -> int:
+        """The smaller `validate` set, to show memory flat in the number of files."""
+        return max(1, self.files // 4)
+
 
 @dataclass(frozen=True)
 class Row:
@@ -98,7 +103,7 @@ def _validate_contests(tools: Tools, settings: Settings, *, scratch: Path,
     folder = scratch / layout
     folder.mkdir()
     sets = FileSets(folder=folder, seed_layout=seed_layout, count=settings.files)
-    quarter = max(1, settings.files // 4)
+    quarter = settings.quarter
     race = _ValidateRace(
         full=[sets.new_set() for _ in range(settings.runs + 1)],
         quarter=[sets.new_set(quarter) for _ in range(settings.runs + 1)],
@@ -171,7 +176,7 @@ def time_rows(tools: Tools, settings: Settings, *, scratch: Path,
                    got["template"],
                    lambda ours, theirs: f"≤ 2x ({_verdict(ours <= 2 * theirs)})"),
     ]
-    quarter = max(1, settings.files // 4)
+    quarter = settings.quarter
     for layout in LAYOUTS:
         full, part = got[f"validate {layout} N"], got[f"validate {layout} N/4"]
         faster = _helm_seconds(full, settings.files) / median_wall(full.ours)
