@@ -104,9 +104,9 @@ def kubeflow_crds(api_client: Any) -> dict[str, Any]:
 
 
 @pytest.fixture(scope="session")
-def gateway_api_crds(api_client: Any) -> list[dict[str, Any]]:
+def gateway_api_crds(api_client: Any) -> None:
     """The Gateway API's standard CRDs (Gateway, HTTPRoute, ...), installed and Established
-    for the session; returns them."""
+    for the session."""
     try:
         folder = gatewayapi.module_dir() / gatewayapi.STANDARD_CRDS
     except Exception as e:  # no Go, or the module proxy out of reach
@@ -115,7 +115,6 @@ def gateway_api_crds(api_client: Any) -> list[dict[str, Any]]:
     crds = [yaml.safe_load(path.read_text()) for path in sorted(folder.glob("*.yaml"))]
     for crd in crds:
         install_crd(api_client, crd)
-    return crds
 
 
 @pytest.fixture
