@@ -34,11 +34,9 @@ def format_reports(reports: Sequence[FileReport], style: str) -> str:
     # The same note for many files is said once.
     notes = dict.fromkeys(note for report in reports for note in report.notes)
     if style == "github":
-        lines += [f"::warning::{_escape(note.removeprefix('warning: '))}"
-                  if note.startswith("warning: ") else f"::notice::{_escape(note)}"
-                  for note in notes]
+        lines += [f"::notice::{_escape(note)}" for note in notes]
     else:
-        lines += [note if note.startswith("warning: ") else f"note: {note}" for note in notes]
+        lines += [f"note: {note}" for note in notes]
     bad = sum(not r.ok for r in reports)
     warned = sum(bool(r.warnings) for r in reports)
     summary = f"{len(reports) - bad} valid, {bad} invalid"
