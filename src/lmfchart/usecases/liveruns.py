@@ -75,10 +75,6 @@ class Run:
             return f"Indexed Job x{self.nodes}"
         return "Job"
 
-    @property
-    def created(self) -> str:
-        return str(self.obj["metadata"].get("creationTimestamp") or "")
-
 
 def run_of(obj: dict[str, Any]) -> Run | None:
     """The run OBJ (a live Job or PyTorchJob) is, or None for any other object."""
@@ -101,7 +97,7 @@ def list_runs(*, cluster: Cluster, release_name: str, namespace: str) -> list[Ru
         if error.reason != "NoKind" and error.status not in (403, 404):
             raise
     runs = [run for run in map(run_of, found) if run is not None]
-    return sorted(runs, key=lambda run: (run.created, run.job_name), reverse=True)
+    return sorted(runs, key=lambda run: _newest_key(run.obj), reverse=True)
 
 
 def run_pods(*, cluster: Cluster, run: Run) -> list[dict[str, Any]]:

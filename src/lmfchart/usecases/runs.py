@@ -20,6 +20,7 @@ from lmfchart.model import formats
 from lmfchart.model.sections.workloads import MAX_RUN_NAME
 from lmfchart.release.manifest import manifest_objects
 from lmfchart.release.record import ReleaseRecord
+from lmfchart.usecases.liveruns import COMPONENT_LABEL, RUN_LABEL
 
 Kind = Literal["train", "export"]
 
@@ -38,8 +39,6 @@ RUN_FLAGS: dict[Kind, dict[str, str]] = {
 }
 # The kinds that run a run's pods (the rest is its ConfigMap and Service).
 RUNNER_KINDS = ("Job", "PyTorchJob")
-COMPONENT_LABEL = "app.kubernetes.io/component"
-RUN_LABEL = "llama-factory/run"
 
 
 @dataclass(frozen=True)
