@@ -123,9 +123,8 @@ def reused_layer(record: ReleaseRecord, run: NamedRun | None = None) -> ValueLay
     entry when given: the command's flags, files and `--set`s say all of the run, so nothing
     of an earlier launch of the same name lingers in it."""
     config = copy.deepcopy(record.config)
-    entries = config.get(run.kind) if run else None
-    if run and isinstance(entries, dict):
-        entries.pop(run.name, None)
+    if run is not None and isinstance(config.get(run.kind), dict):
+        config[run.kind].pop(run.name, None)
     return ValueLayer(f"values of release {record.name} revision {record.version}", config)
 
 

@@ -140,7 +140,7 @@ def readable_lines(text: str) -> list[str]:
     """The log's lines as a terminal would show them: of a line redrawn with carriage
     returns (a progress bar), its last drawing."""
     lines = [_last_segment(line) for line in text.rstrip("\n").split("\n")]
-    return [line for line in lines if line.strip()] if text.strip() else []
+    return [line for line in lines if line]  # a blank line's last segment is ""
 
 
 def _last_segment(line: str) -> str:
