@@ -40,11 +40,13 @@ class WarningsOnce:
         self._cluster = cluster
         self._clues: dict[str, Clues] = {}
 
-    def about(self, obj: dict[str, Any]) -> list[str]:
-        namespace = str(obj["metadata"]["namespace"])
+    def clues(self, namespace: str) -> Clues:
         if namespace not in self._clues:
             self._clues[namespace] = read_clues(cluster=self._cluster, namespace=namespace)
-        return warnings_about(self._clues[namespace], [obj])
+        return self._clues[namespace]
+
+    def about(self, obj: dict[str, Any]) -> list[str]:
+        return warnings_about(self.clues(str(obj["metadata"]["namespace"])), [obj])
 
 
 def diagnose(*, cluster: Cluster, ref: ObjectRef, obj: dict[str, Any] | None, clues: Clues,

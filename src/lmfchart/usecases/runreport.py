@@ -54,8 +54,8 @@ class RunReport:
                 "reasons": list(self.reasons), "last_lines": list(self.last_lines)}
 
 
-def report_runs(*, cluster: Cluster, runs: Sequence[Run]) -> tuple[RunReport, ...]:
-    warnings = WarningsOnce(cluster)
+def report_runs(*, cluster: Cluster, runs: Sequence[Run],
+                warnings: WarningsOnce) -> tuple[RunReport, ...]:
     return tuple(report_run(cluster=cluster, run=run, warnings=warnings) for run in runs)
 
 

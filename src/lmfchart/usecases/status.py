@@ -14,6 +14,7 @@ from typing import Any
 
 from lmfchart.usecases.changes import manifest_refs
 from lmfchart.usecases.cluster import Cluster, ObjectRef
+from lmfchart.usecases.diagnosis import WarningsOnce
 from lmfchart.usecases.liveruns import run_of
 from lmfchart.usecases.releases import read_history, require_history
 from lmfchart.usecases.runreport import RunReport, report_runs
@@ -85,20 +86,22 @@ def status(*, cluster: Cluster, release_name: str, namespace: str) -> StatusRepo
     history = read_history(cluster=cluster, release_name=release_name, namespace=namespace)
     latest = require_history(history, release_name=release_name, namespace=namespace)
     live = [(ref, cluster.get(ref)) for ref in manifest_refs(latest.manifest, namespace)]
-    objects = _object_states(cluster, live)
+    # Objects and runs are explained from one read of the namespace's Warning events.
+    warnings = WarningsOnce(cluster)
+    objects = _object_states(cluster, live, warnings)
     # The runs of this revision: its train and export Jobs (and PyTorchJobs), read above.
     runs = [run for run in (run_of(obj) for _, obj in live if obj is not None) if run]
     url = _URL.search(latest.notes)
     return StatusReport(
         release_name, namespace, latest.version, latest.status, latest.last_deployed,
         latest.description, tuple(objects), url.group(0) if url else None, latest.notes,
-        report_runs(cluster=cluster, runs=runs),
+        report_runs(cluster=cluster, runs=runs, warnings=warnings),
     )
 
 
-def _object_states(cluster: Cluster,
-                   live: list[tuple[ObjectRef, dict[str, Any] | None]]) -> list[ObjectState]:
-    judged = iter(judge(cluster=cluster, with_logs=False,
+def _object_states(cluster: Cluster, live: list[tuple[ObjectRef, dict[str, Any] | None]],
+                   warnings: WarningsOnce) -> list[ObjectState]:
+    judged = iter(judge(cluster=cluster, with_logs=False, warnings=warnings,
                         live=[(ref, obj) for ref, obj in live if obj is not None]))
     return [ObjectState(ref, MISSING, "not found in the cluster") if obj is None
             else _state_of(next(judged)) for ref, obj in live]

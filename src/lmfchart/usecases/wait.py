@@ -11,7 +11,7 @@ from typing import Any, Protocol
 
 from lmfchart.inputs.durations import format_duration as duration
 from lmfchart.usecases.cluster import Cluster, ObjectRef
-from lmfchart.usecases.diagnosis import Clues, diagnose, read_clues
+from lmfchart.usecases.diagnosis import WarningsOnce, diagnose
 from lmfchart.usecases.readiness import State, readiness
 
 DEFAULT_POLL_S = 2.0
@@ -131,19 +131,18 @@ def _poll(cluster: Cluster, refs: Sequence[ObjectRef], *,
 
 
 def judge(*, cluster: Cluster, live: Sequence[tuple[ObjectRef, dict[str, Any] | None]],
-          with_logs: bool) -> list[ObjectStatus]:
+          with_logs: bool, warnings: WarningsOnce | None = None) -> list[ObjectStatus]:
     """Each object's state from LIVE (as read), and for those not ready, why: the
-    namespace's Warning events are read once, and pods (and logs) only for those."""
+    namespace's Warning events are read once (by WARNINGS, when the caller shares them),
+    and pods (and logs) only for those."""
     judged = [(ref, obj, readiness(obj)) for ref, obj in live]
-    clues: dict[str, Clues] = {}
+    warnings = warnings or WarningsOnce(cluster)
     statuses = []
     for ref, obj, state in judged:
         reasons: tuple[str, ...] = ()
         if state.state is not State.CURRENT and ref.namespace:
-            if ref.namespace not in clues:
-                clues[ref.namespace] = read_clues(cluster=cluster, namespace=ref.namespace)
-            reasons = diagnose(cluster=cluster, ref=ref, obj=obj, clues=clues[ref.namespace],
-                               with_logs=with_logs)
+            reasons = diagnose(cluster=cluster, ref=ref, obj=obj,
+                               clues=warnings.clues(ref.namespace), with_logs=with_logs)
         statuses.append(ObjectStatus(ref, state.state, state.message, reasons))
     return statuses
 
