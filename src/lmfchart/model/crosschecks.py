@@ -39,7 +39,7 @@ from lmfchart.model.expr import (
     printf,
     trim_slashes,
 )
-from lmfchart.model.ingressannotations import INGRESS_ANNOTATIONS
+from lmfchart.model.ingressannotations import INGRESS_ANNOTATIONS, IS_NGINX
 from lmfchart.model.quantities import Quantity
 from lmfchart.model.sections.security import NON_ROOT_HOME, NON_ROOT_POD_KEYS
 from lmfchart.model.values import VOLUME_NAMES, Values
@@ -105,9 +105,8 @@ def _ingress_rules() -> Iterator[Rule]:
                Literal(f"ingress.enabled exposes the web UI without authentication ({_OPEN_UI}): "
                        "set ingress.auth (basic or external with ingress.controller nginx, "
                        "traefikMiddlewares with traefik), or ingress.allowAnonymous: true"))
-    nginx = eq(Value("ingress.controller"), "nginx")
     for key, given in (("basic", _BASIC), ("external", _EXTERNAL)):
-        yield Rule(("ingress", "auth", key), and_(given, not_(nginx)), Literal(
+        yield Rule(("ingress", "auth", key), and_(given, not_(IS_NGINX)), Literal(
             f"auth.{key} is made of ingress-nginx annotations: set ingress.controller nginx"))
     yield Rule(("ingress", "auth", "traefikMiddlewares"),
                and_(_MIDDLEWARES, ne(Value("ingress.controller"), "traefik")),

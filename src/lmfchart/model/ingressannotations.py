@@ -27,23 +27,24 @@ class ChartAnnotation:
     """The values key a user changes instead of writing the annotation."""
 
 
-def _nginx(name: str, value: Expr, when: Expr, controlled_by: str) -> ChartAnnotation:
-    return ChartAnnotation(NGINX + name, value, and_(_is_nginx(), when), controlled_by)
+IS_NGINX = eq(Value("ingress.controller"), "nginx")
 
 
-def _is_nginx() -> Expr:
-    return eq(Value("ingress.controller"), "nginx")
+def _nginx(name: str, value: Expr, controlled_by: str, *,
+           when: Expr | None = None) -> ChartAnnotation:
+    """An ingress-nginx annotation: written for controller nginx (and WHEN, if given)."""
+    condition = IS_NGINX if when is None else and_(IS_NGINX, when)
+    return ChartAnnotation(NGINX + name, value, condition, controlled_by)
 
 
 def _streaming() -> tuple[ChartAnnotation, ...]:
     timeout = printf("%v", as_int(Value("ingress.streaming.timeoutSeconds")))
-    always = _is_nginx()
     return (
-        _nginx("proxy-buffering", Literal("off"), always, "ingress.controller"),
-        _nginx("proxy-request-buffering", Literal("off"), always, "ingress.controller"),
-        _nginx("proxy-read-timeout", timeout, always, "ingress.streaming.timeoutSeconds"),
-        _nginx("proxy-send-timeout", timeout, always, "ingress.streaming.timeoutSeconds"),
-        _nginx("proxy-body-size", Value("ingress.streaming.maxBodySize"), always,
+        _nginx("proxy-buffering", Literal("off"), "ingress.controller"),
+        _nginx("proxy-request-buffering", Literal("off"), "ingress.controller"),
+        _nginx("proxy-read-timeout", timeout, "ingress.streaming.timeoutSeconds"),
+        _nginx("proxy-send-timeout", timeout, "ingress.streaming.timeoutSeconds"),
+        _nginx("proxy-body-size", Value("ingress.streaming.maxBodySize"),
                "ingress.streaming.maxBodySize"),
     )
 
@@ -64,14 +65,14 @@ def _auth() -> tuple[ChartAnnotation, ...]:
     headers = Value(external + "responseHeaders")
     middlewares = Value("ingress.auth.traefikMiddlewares")
     return (
-        _nginx("auth-type", Literal("basic"), secret, basic + "secretName"),
-        _nginx("auth-secret", secret, secret, basic + "secretName"),
-        _nginx("auth-realm", Value(basic + "realm"), secret, basic + "realm"),
-        _nginx("auth-url", url, url, external + "url"),
-        _nginx("auth-signin", Value(external + "signin"), and_(url, Value(external + "signin")),
-               external + "signin"),
-        _nginx("auth-response-headers", join(",", headers), and_(url, headers),
-               external + "responseHeaders"),
+        _nginx("auth-type", Literal("basic"), basic + "secretName", when=secret),
+        _nginx("auth-secret", secret, basic + "secretName", when=secret),
+        _nginx("auth-realm", Value(basic + "realm"), basic + "realm", when=secret),
+        _nginx("auth-url", url, external + "url", when=url),
+        _nginx("auth-signin", Value(external + "signin"), external + "signin",
+               when=and_(url, Value(external + "signin"))),
+        _nginx("auth-response-headers", join(",", headers), external + "responseHeaders",
+               when=and_(url, headers)),
         ChartAnnotation("traefik.ingress.kubernetes.io/router.middlewares",
                         join(",", middlewares),
                         and_(eq(Value("ingress.controller"), "traefik"), middlewares),
@@ -81,5 +82,5 @@ def _auth() -> tuple[ChartAnnotation, ...]:
 
 INGRESS_ANNOTATIONS: tuple[ChartAnnotation, ...] = (*_streaming(), *_tls(), *_auth())
 # Whether the Ingress has any annotation at all (the `annotations:` key is written only then).
-ANY_INGRESS_ANNOTATION = or_(Value("ingress.annotations"),
-                             *(annotation.when for annotation in INGRESS_ANNOTATIONS))
+ANY_INGRESS_ANNOTATION = or_(Value("ingress.annotations"), *{
+    annotation.when.go(): annotation.when for annotation in INGRESS_ANNOTATIONS}.values())
