@@ -6,13 +6,11 @@ keys offer, the check of `extra` keys, and the same rules as JSON Schema for Hel
 
 from __future__ import annotations
 
-from typing import Any, Literal
+from typing import Any
 
 from lmfchart.model.llamafactory.catalogue import KeySpec, Kind, catalogue, check_key
 
 LLAMAFACTORY_VERSION = catalogue().llamafactory_version
-TRANSFORMERS_VERSION = catalogue().transformers_version
-Workload = Literal["train", "export", "api"]
 # JSON Schema's name for each value type of the catalogue.
 _SCHEMA_TYPES = {"bool": "boolean", "int": "integer", "float": "number", "str": "string",
                  "list": "array", "dict": "object"}
