@@ -341,17 +341,15 @@ def _secret_rules() -> Iterator[Rule]:
                       "secrets.wandbApiKey, secrets.swanlabApiKey or api.apiKeySecret, or "
                       "through envFrom", name),
                each=Value("env"))
+    inline_token = {key: Literal(f"{key} is a credential; {NEVER_INLINE} (secrets.hfToken "
+                                 "sets HF_TOKEN for every pod)") for key in TOKEN_EXTRA_KEYS}
     for kind in ("train", "export"):
         for key in TOKEN_EXTRA_KEYS:
             yield Rule((kind, ENTRY_KEY, "extra", key),
-                       has_key(EntryValue("value", kind, "extra"), key),
-                       Literal(f"{key} is a credential; {NEVER_INLINE} (secrets.hfToken sets "
-                               "HF_TOKEN for every pod)"),
+                       has_key(EntryValue("value", kind, "extra"), key), inline_token[key],
                        each=Value(kind))
     for key in TOKEN_EXTRA_KEYS:
-        yield Rule(("api", "extra", key), has_key(Value("api.extra"), key),
-                   Literal(f"{key} is a credential; {NEVER_INLINE} (secrets.hfToken sets "
-                           "HF_TOKEN for every pod)"))
+        yield Rule(("api", "extra", key), has_key(Value("api.extra"), key), inline_token[key])
     for tracker, reference in (("wandb", "wandbApiKey"), ("swanlab", "swanlabApiKey")):
         yield Rule(("train", ENTRY_KEY, "reportTo"),
                    and_(has(tracker, EntryValue("value", "train", "reportTo")),

@@ -9,10 +9,6 @@ from lmfchart.model.fields import DnsLabel, Ipv4Cidr, Object
 from lmfchart.model.sections.base import Section
 
 
-def _names(*names: str) -> list[str]:
-    return list(names)
-
-
 class NetworkPolicy(Section):
     enabled: StrictBool = Field(
         False,
@@ -20,7 +16,7 @@ class NetworkPolicy(Section):
         "training pods of a run reaching each other, egress to DNS and HTTPS only.",
     )
     ingressNamespaces: list[DnsLabel] = Field(
-        default_factory=lambda: _names("ingress-nginx"),
+        default_factory=lambda: ["ingress-nginx"],
         description="Namespaces (by name) that may reach the web UI and API: your ingress "
         "controller's.",
     )

@@ -292,10 +292,10 @@ def _checked_extra(kind: str, extra: dict[str, Any]) -> dict[str, Any]:
         elif source:
             problems.append(f"{key} is written by the chart from {source}: set {source} "
                             "instead of extra")
-        else:
-            problems.append(lfkeys.key_problem(kind, key, value) or "")
-    if any(problems):
-        raise ValueError("; ".join(p for p in problems if p))
+        elif problem := lfkeys.key_problem(kind, key, value):
+            problems.append(problem)
+    if problems:
+        raise ValueError("; ".join(problems))
     return extra
 
 
