@@ -17,18 +17,19 @@ SecretKey = Annotated[StrictStr, Field(min_length=1, max_length=253,
 _NAME = "Secret holding it (lmfchart secret create makes one); empty: not set."
 
 
-class HfTokenSecret(Section):
+class _SecretReference(Section):
     name: OptionalDnsSubdomain = Field("", description=_NAME)
+
+
+class HfTokenSecret(_SecretReference):
     key: SecretKey = Field("HF_TOKEN", description="Key in that Secret.")
 
 
-class WandbApiKeySecret(Section):
-    name: OptionalDnsSubdomain = Field("", description=_NAME)
+class WandbApiKeySecret(_SecretReference):
     key: SecretKey = Field("WANDB_API_KEY", description="Key in that Secret.")
 
 
-class SwanlabApiKeySecret(Section):
-    name: OptionalDnsSubdomain = Field("", description=_NAME)
+class SwanlabApiKeySecret(_SecretReference):
     key: SecretKey = Field("SWANLAB_API_KEY", description="Key in that Secret.")
 
 
@@ -43,4 +44,3 @@ class Secrets(Section):
         default_factory=SwanlabApiKeySecret,
         description="SWANLAB_API_KEY for the web UI, training and export Jobs "
         "(reportTo: [swanlab]).")
-
